@@ -1,0 +1,174 @@
+//! Keeping secrets out of logs, errors and raw rows.
+
+use url::Url;
+
+const MASK: &str = "***";
+
+/// The URL with its user name and password removed, and the value of every
+/// token-like query parameter (`access_token`, `api_key`, `private_token`,
+/// `client_secret`, `password`, `sig`...) replaced by `***`. Pagination parameters
+/// (`pageToken`, `continuationToken`, `cursor`) are kept. The fragment is dropped.
+///
+/// ```
+/// use devlake::api::redact_url;
+/// let url = url::Url::parse("https://me:pw@example.com/a?access_token=t0k&page=2").unwrap();
+/// assert_eq!(redact_url(&url), "https://example.com/a?access_token=***&page=2");
+/// ```
+pub fn redact_url(url: &Url) -> String {
+    let mut url = url.clone();
+    url.set_fragment(None);
+    if !url.username().is_empty() {
+        // Only fails for URLs that cannot have credentials, which then have none.
+        let _ = url.set_username("");
+    }
+    if url.password().is_some() {
+        let _ = url.set_password(None);
+    }
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if is_secret_param(&k) { MASK.to_string() } else { v.into_owned() };
+                (k.into_owned(), v)
+            })
+            .collect();
+        if pairs.iter().any(|(k, _)| is_secret_param(k)) {
+            let mut query = url.query_pairs_mut();
+            query.clear();
+            for (k, v) in &pairs {
+                query.append_pair(k, v);
+            }
+            drop(query);
+            // `append_pair` encodes the mask; show it as written.
+            let text = url.to_string().replace("%2A%2A%2A", MASK);
+            return text;
+        }
+    }
+    url.to_string()
+}
+
+/// Redacts a URL given as text (a proxy URL); text that is not a URL is hidden whole.
+pub(crate) fn redact_url_str(text: &str) -> String {
+    match Url::parse(text) {
+        Ok(url) => redact_url(&url),
+        Err(_) => MASK.to_string(),
+    }
+}
+
+/// Whether a query parameter's name says its value is a credential.
+fn is_secret_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    const PAGINATION: [&str; 4] = ["page", "continuation", "cursor", "next"];
+    if PAGINATION.iter().any(|p| name.contains(p)) {
+        return false;
+    }
+    const CONTAINS: [&str; 11] = [
+        "token", "secret", "password", "passwd", "apikey", "api_key", "api-key", "access_key",
+        "accesskey", "credential", "signature",
+    ];
+    const EXACT: [&str; 8] = ["key", "sig", "auth", "code", "pwd", "session", "sessionid", "jwt"];
+    CONTAINS.iter().any(|s| name.contains(s)) || EXACT.contains(&name.as_str())
+}
+
+/// Text on one line (runs of whitespace become one space), at most `max` characters,
+/// with `…` when cut.
+pub(crate) fn one_line(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max.saturating_add(4)));
+    let mut count = 0usize;
+    let mut pending_space = false;
+    for c in text.chars() {
+        if c.is_whitespace() || c.is_control() {
+            pending_space = count > 0;
+            continue;
+        }
+        if pending_space {
+            if count >= max {
+                out.push('…');
+                return out;
+            }
+            out.push(' ');
+            count += 1;
+            pending_space = false;
+        }
+        if count >= max {
+            out.push('…');
+            return out;
+        }
+        out.push(c);
+        count += 1;
+    }
+    out
+}
+
+/// The start of a body, as one line of at most `max` characters.
+pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
+    // Decode only what can be shown (4 bytes per character at most).
+    let cut = body.len().min(max.saturating_mul(4).saturating_add(4));
+    one_line(&String::from_utf8_lossy(&body[..cut]), max)
+}
+
+/// An error and its causes on one line, without the URL reqwest puts in its messages.
+pub(crate) fn error_chain(error: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut parts: Vec<String> = Vec::new();
+    // `without_url` needs an owned error: describe the kind the same way instead.
+    let head = if error.is_timeout() {
+        "timed out".to_string()
+    } else if error.is_connect() {
+        "connection failed".to_string()
+    } else if error.is_body() || error.is_decode() {
+        "reading the response body failed".to_string()
+    } else if error.is_redirect() {
+        "too many redirects".to_string()
+    } else if error.is_builder() {
+        "invalid request".to_string()
+    } else {
+        "request failed".to_string()
+    };
+    parts.push(head);
+    let mut source = error.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p == &text) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    let joined = parts.join(": ");
+    // A cause may still quote a URL (a proxy URL with credentials): hide credentials.
+    one_line(&strip_userinfo(&joined), 400)
+}
+
+/// Removes `user:password@` from any URL-looking words of a text.
+fn strip_userinfo(text: &str) -> String {
+    text.split(' ')
+        .map(|word| match (word.find("://"), word.rfind('@')) {
+            (Some(scheme_end), Some(at)) if at > scheme_end => {
+                format!("{}{}", &word[..scheme_end + 3], &word[at + 1..])
+            }
+            _ => word.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_credentials_and_tokens() {
+        let url = Url::parse("http://u:p@h:1/x?private_token=a&pageToken=b&q=1#f").unwrap();
+        assert_eq!(redact_url(&url), "http://h:1/x?private_token=***&pageToken=b&q=1");
+        let url = Url::parse("http://h/x?q=1").unwrap();
+        assert_eq!(redact_url(&url), "http://h/x?q=1");
+    }
+
+    #[test]
+    fn one_line_cuts() {
+        assert_eq!(one_line("a\n  b\tc", 10), "a b c");
+        assert_eq!(one_line("abcdef", 3), "abc…");
+        assert_eq!(one_line("  ab  ", 10), "ab");
+        assert_eq!(strip_userinfo("proxy http://u:p@h:1 failed"), "proxy http://h:1 failed");
+    }
+}

@@ -1,0 +1,166 @@
+//! Table definitions: the SQL types DevLake's Go side would create for a column, so tables
+//! this runtime creates in standalone mode match the ones DevLake creates.
+
+use super::{Db, DbError, Dialect};
+use crate::model::{Column, ColumnType};
+
+/// The SQL type of a column in a dialect.
+///
+/// Follows the Go loader (`conversion.go`): strings with `maxLength <= 255` and string keys
+/// are `varchar`, other strings `text`; integers are 64-bit, timestamps DevLake's
+/// `datetime(3)`/`timestamptz`, arrays and objects JSON.
+///
+/// ```
+/// use devlake::db::{ddl::sql_type, Dialect};
+/// use devlake::model::{ColumnType, Field};
+/// let f = Field::new("when", "when", ColumnType::DateTime);
+/// assert_eq!(sql_type(&f, Dialect::MySql), "datetime(3)");
+/// assert_eq!(sql_type(&f, Dialect::Postgres), "timestamptz");
+/// ```
+pub fn sql_type(col: &Column, dialect: Dialect) -> String {
+    use Dialect::*;
+    if let Some(t) = col.sql_type {
+        return translate(t, dialect);
+    }
+    match col.column_type {
+        ColumnType::String | ColumnType::Enum(_) => match col.max_length {
+            Some(n) if n <= 255 => format!("varchar({n})"),
+            _ if col.primary_key => "varchar(255)".into(),
+            _ => long_text(dialect).into(),
+        },
+        ColumnType::Secret => long_text(dialect).into(),
+        ColumnType::Integer => "bigint".into(),
+        ColumnType::Float => match dialect {
+            Postgres => "double precision".into(),
+            MySql => "double".into(),
+            Sqlite => "real".into(),
+        },
+        ColumnType::Boolean => "boolean".into(),
+        ColumnType::DateTime => match dialect {
+            Postgres => "timestamptz".into(),
+            MySql => "datetime(3)".into(),
+            Sqlite => "datetime".into(),
+        },
+        ColumnType::Array(_) | ColumnType::Object => match dialect {
+            Postgres => "jsonb".into(),
+            MySql => "json".into(),
+            Sqlite => "json".into(),
+        },
+        ColumnType::Bytes => match dialect {
+            Postgres => "bytea".into(),
+            MySql => "longblob".into(),
+            Sqlite => "blob".into(),
+        },
+    }
+}
+
+fn long_text(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::MySql => "longtext",
+        _ => "text",
+    }
+}
+
+/// Adapts a MySQL-flavoured type written in a model (`sql_type = "..."`) to a dialect.
+fn translate(t: &str, dialect: Dialect) -> String {
+    let lower = t.to_ascii_lowercase();
+    match dialect {
+        Dialect::MySql => t.to_string(),
+        Dialect::Postgres => match lower.as_str() {
+            "longtext" | "mediumtext" | "tinytext" => "text".into(),
+            "datetime" | "datetime(3)" | "datetime(6)" => "timestamptz".into(),
+            "double" => "double precision".into(),
+            "json" => "jsonb".into(),
+            "longblob" | "blob" => "bytea".into(),
+            "tinyint(1)" => "boolean".into(),
+            l if l.starts_with("bigint unsigned") => "bigint".into(),
+            l if l.starts_with("int unsigned") => "bigint".into(),
+            _ => t.to_string(),
+        },
+        Dialect::Sqlite => match lower.as_str() {
+            "longtext" | "mediumtext" | "tinytext" => "text".into(),
+            "longblob" => "blob".into(),
+            l if l.starts_with("datetime") => "datetime".into(),
+            _ => t.to_string(),
+        },
+    }
+}
+
+/// `CREATE TABLE IF NOT EXISTS` for a set of columns with a primary key.
+pub fn create_table_sql(dialect: Dialect, table: &str, columns: &[Column]) -> String {
+    let mut defs: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            let mut d = format!("{} {}", dialect.quote(c.name), sql_type(c, dialect));
+            if c.primary_key {
+                d.push_str(" NOT NULL");
+            }
+            d
+        })
+        .collect();
+    let pk: Vec<String> = columns.iter().filter(|c| c.primary_key).map(|c| dialect.quote(c.name)).collect();
+    if !pk.is_empty() {
+        defs.push(format!("PRIMARY KEY ({})", pk.join(", ")));
+    }
+    let mut sql = format!("CREATE TABLE IF NOT EXISTS {} ({})", dialect.quote(table), defs.join(", "));
+    if dialect == Dialect::MySql {
+        sql.push_str(" DEFAULT CHARSET=utf8mb4");
+    }
+    sql
+}
+
+/// Creates a table unless it exists; indexes `_raw_data_params` as DevLake does.
+pub async fn ensure_table(db: &mut Db, table: &str, columns: &[Column]) -> Result<(), DbError> {
+    if db.has_table(table).await? {
+        return Ok(());
+    }
+    let d = db.dialect();
+    db.execute_raw(&create_table_sql(d, table, columns)).await?;
+    if columns.iter().any(|c| c.name == "_raw_data_params") {
+        create_index(db, table, "_raw_data_params").await?;
+    }
+    Ok(())
+}
+
+/// Creates an index on one column unless it exists.
+pub async fn create_index(db: &mut Db, table: &str, column: &str) -> Result<(), DbError> {
+    let d = db.dialect();
+    let name = format!("idx_{table}_{column}");
+    let sql = match d {
+        Dialect::MySql => format!("CREATE INDEX {} ON {} ({})", d.quote(&name), d.quote(table), d.quote(column)),
+        _ => format!("CREATE INDEX IF NOT EXISTS {} ON {} ({})", d.quote(&name), d.quote(table), d.quote(column)),
+    };
+    match db.execute_raw(&sql).await {
+        // MySQL has no IF NOT EXISTS for indexes; a duplicate name means it is there.
+        Err(DbError::Query { source, .. }) if d == Dialect::MySql && source.to_string().contains("Duplicate key name") => Ok(()),
+        r => r,
+    }
+}
+
+/// The raw table of a stream: `id, params, data, url, input, created_at`, as pydevlake
+/// creates it (DevLake's Go side never creates raw tables for remote plugins).
+pub async fn ensure_raw_table(db: &mut Db, table: &str) -> Result<(), DbError> {
+    if db.has_table(table).await? {
+        return Ok(());
+    }
+    let d = db.dialect();
+    let q = |s: &str| d.quote(s);
+    let (id, blob, dt, text) = match d {
+        Dialect::Sqlite => ("INTEGER PRIMARY KEY", "blob", "datetime", "text"),
+        Dialect::MySql => ("bigint unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY", "longblob", "datetime(3)", "longtext"),
+        Dialect::Postgres => ("bigserial PRIMARY KEY", "bytea", "timestamptz", "text"),
+    };
+    let sql = format!(
+        "CREATE TABLE IF NOT EXISTS {} ({} {id}, {} varchar(255) NOT NULL, {} {blob} NOT NULL, {} {text}, {} {blob}, {} {dt} NOT NULL){}",
+        q(table),
+        q("id"),
+        q("params"),
+        q("data"),
+        q("url"),
+        q("input"),
+        q("created_at"),
+        if d == Dialect::MySql { " DEFAULT CHARSET=utf8mb4" } else { "" }
+    );
+    db.execute_raw(&sql).await?;
+    create_index(db, table, "params").await
+}

@@ -1,0 +1,83 @@
+//! # devlake: write Apache DevLake data-source plugins in Rust
+//!
+//! A plugin declares a **connection**, a **tool scope**, a **scope config** and
+//! **streams** (collect → extract → convert), exactly as DevLake's Python framework
+//! (pydevlake) has them, but typed and fast. The same binary
+//!
+//! - speaks DevLake's remote-plugin protocol (`run.sh <method> <json>...`, results on
+//!   fd 3), so the Go server runs it like a Python plugin, and
+//! - runs standalone against a DevLake database (SQLite by default, MySQL/MariaDB and
+//!   PostgreSQL), with no Python bridge.
+//!
+//! Where things live: [`model`] (structs ↔ tables, JSON schemas), [`plugin`] (the
+//! [`Plugin`] trait and its messages), [`stream`] (streams and the subtask runners),
+//! [`db`] (databases), [`protocol`] (the command line DevLake calls), [`domain`]
+//! (DevLake's domain tables), [`api`] (the REST client), [`migration`] (migration
+//! scripts), [`testing`] (the testing kit).
+//!
+//! See `examples/fakeplugin` in the repository for a complete plugin.
+
+#![warn(missing_docs)]
+// Plugin futures run on the current task (no `Send` bound is wanted), which is what
+// `async fn` in public traits gives.
+#![allow(async_fn_in_trait)]
+
+extern crate self as devlake;
+
+pub mod api;
+pub mod db;
+pub mod domain;
+mod error;
+pub mod migration;
+pub mod model;
+pub mod plugin;
+pub mod protocol;
+pub mod stream;
+
+pub use devlake_macros::{Enum, Model};
+pub use error::{Error, Result, ResultExt};
+pub use model::{DateTime, Json, Model, Secret};
+pub use plugin::{
+    Connection, Plugin, PluginMeta, RemoteScopeGroup, Scope, ScopeConfig, TestConnectionResult,
+};
+pub use stream::{Stream, Substream};
+
+#[doc(hidden)]
+pub use serde;
+#[doc(hidden)]
+pub use serde_json;
+#[doc(hidden)]
+pub use tracing;
+
+/// What a plugin file usually needs.
+pub mod prelude {
+    pub use crate::domain::DomainType;
+    pub use crate::model::{DateTime, Json, Model, Secret};
+    pub use crate::plugin::{
+        Connection, Plugin, RemoteScopeGroup, Scope, ScopeConfig, TestConnectionResult,
+    };
+    pub use crate::stream::{Context, DomainSink, RawSink, Stream, Streams, Substream};
+    pub use crate::{bail, Error, Result, ResultExt};
+}
+
+/// The plugin binary's `main`: runs the DevLake protocol (or `--help`) for a plugin.
+///
+/// ```no_run
+/// # use devlake::prelude::*;
+/// # struct MyPlugin;
+/// # fn demo() {}
+/// // in src/main.rs:  devlake::main!(MyPlugin::default());
+/// ```
+#[macro_export]
+macro_rules! main {
+    ($plugin:expr) => {
+        fn main() {
+            let meta = $crate::PluginMeta {
+                crate_name: env!("CARGO_PKG_NAME"),
+                version: env!("CARGO_PKG_VERSION"),
+                manifest_dir: env!("CARGO_MANIFEST_DIR"),
+            };
+            ::std::process::exit($crate::protocol::main($plugin, meta));
+        }
+    };
+}

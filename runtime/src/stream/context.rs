@@ -1,0 +1,96 @@
+//! [`Context`]: what a subtask knows about the run.
+
+use crate::plugin::{raw_data_params, Connection, Plugin, Scope, ScopeConfig};
+use crate::model::Model;
+use serde_json::{Map, Value as Json};
+
+/// The connection, scope, scope config and options of a subtask run, plus the state the
+/// previous run of the same subtask saved (incremental runs only).
+pub struct Context<P: Plugin> {
+    /// The connection.
+    pub connection: Connection<P::Connection>,
+    /// The scope being collected.
+    pub scope: Scope<P::ToolScope>,
+    /// The scope config.
+    pub scope_config: ScopeConfig<P::ScopeConfig>,
+    /// Task options as DevLake sent them.
+    pub options: Map<String, Json>,
+    pub(crate) plugin_name: String,
+    pub(crate) state: Option<Json>,
+}
+
+impl<P: Plugin> std::fmt::Debug for Context<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("plugin", &self.plugin_name)
+            .field("connection_id", &self.connection.id)
+            .field("scope_id", &self.scope.id)
+            .field("incremental", &self.incremental())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: Plugin> Context<P> {
+    /// A context for tests and standalone runs.
+    pub fn new(
+        plugin_name: impl Into<String>,
+        connection: Connection<P::Connection>,
+        scope: Scope<P::ToolScope>,
+        scope_config: ScopeConfig<P::ScopeConfig>,
+        options: Map<String, Json>,
+    ) -> Self {
+        Context { connection, scope, scope_config, options, plugin_name: plugin_name.into(), state: None }
+    }
+
+    /// The plugin's name.
+    pub fn plugin_name(&self) -> &str {
+        &self.plugin_name
+    }
+
+    /// The connection id (0 when the connection has none).
+    pub fn connection_id(&self) -> i64 {
+        self.connection.id_or_zero()
+    }
+
+    /// Whether this is an incremental run (`options.incremental == true`): previous rows
+    /// are kept and [`Context::state`] holds what the last run saved.
+    pub fn incremental(&self) -> bool {
+        self.options.get("incremental").and_then(Json::as_bool).unwrap_or(false)
+    }
+
+    /// The state the last completed run of this subtask saved for this connection **and
+    /// scope** (incremental runs only; `None` otherwise or on a first run).
+    pub fn state(&self) -> Option<&Json> {
+        self.state.as_ref()
+    }
+
+    /// `{"ConnectionId":..,"ScopeId":..}` of this run.
+    pub fn raw_data_params(&self) -> String {
+        raw_data_params(self.connection_id(), &self.scope.id)
+    }
+
+    /// The domain id of a tool-model row of this connection:
+    /// `<crate>:<Model>:<connection_id>:<primary key...>`.
+    pub fn domain_id<M: Model>(&self, tool: &M) -> String {
+        domain_id::<M>(self.connection_id(), &tool.primary_key())
+    }
+}
+
+/// `<crate>:<Model>:<connection_id>:<key...>`, DevLake's domain id of a tool row.
+///
+/// ```
+/// # use devlake::prelude::*;
+/// #[derive(devlake::Model)]
+/// struct Job { #[devlake(primary_key)] id: String }
+/// let id = devlake::stream::domain_id::<Job>(1, &["42".to_string()]);
+/// assert!(id.ends_with(":Job:1:42"), "{id}");
+/// ```
+pub fn domain_id<M: Model>(connection_id: i64, key: &[String]) -> String {
+    let d = M::descriptor();
+    let mut s = format!("{}:{}:{}", d.crate_name, d.name, connection_id);
+    for k in key {
+        s.push(':');
+        s.push_str(k);
+    }
+    s
+}

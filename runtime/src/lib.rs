@@ -32,7 +32,9 @@ pub mod migration;
 pub mod model;
 pub mod plugin;
 pub mod protocol;
+pub mod standalone;
 pub mod stream;
+pub mod testing;
 
 pub use devlake_macros::{Enum, Model};
 pub use error::{Error, Result, ResultExt};

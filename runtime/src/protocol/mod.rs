@@ -153,6 +153,8 @@ fn dispatch<P: Plugin>(plugin: P, meta: PluginMeta, args: Vec<String>) -> Result
             println!("{} {}", host.name(), meta.version);
             return Ok(());
         }
+        // Not a DevLake method: a whole pipeline against a database (`cargo devlake run`).
+        "standalone" => return crate::standalone::main(&host, &args[1..]).map_err(Failure::from),
         _ => {}
     }
     let method_name = first.replace('_', "-");

@@ -1,0 +1,138 @@
+//! Fresh databases for tests: one new SQLite file, MariaDB/MySQL database or PostgreSQL
+//! database per test, dropped afterwards.
+//!
+//! Servers default to the local ones (`mysql://root@127.0.0.1:3306`,
+//! `postgres://postgres@127.0.0.1:5432`); override with `DEVLAKE_TEST_MYSQL_URL` and
+//! `DEVLAKE_TEST_POSTGRES_URL` (admin URLs, any database). When a server is missing, a test
+//! says so loudly on stderr and skips, except under `CI=true`, where it fails: database
+//! tests are mandatory in CI.
+
+use crate::db::{Db, DbError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A database server kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// Embedded SQLite (a file in a temporary directory).
+    Sqlite,
+    /// MariaDB / MySQL.
+    MySql,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Backend {
+    /// All three.
+    pub const ALL: [Backend; 3] = [Backend::Sqlite, Backend::MySql, Backend::Postgres];
+
+    /// Short name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::MySql => "mysql",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    fn admin_url(&self) -> Option<String> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::MySql => Some(std::env::var("DEVLAKE_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".into())),
+            Backend::Postgres => Some(std::env::var("DEVLAKE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())),
+        }
+    }
+}
+
+/// Whether database tests are mandatory (`CI=true`).
+pub fn ci() -> bool {
+    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+}
+
+/// A database created for one test.
+#[derive(Debug)]
+pub struct TestDatabase {
+    /// The URL to hand to a plugin (DevLake form; SQLite as `sqlite:////abs/path`).
+    pub url: String,
+    /// The backend.
+    pub backend: Backend,
+    name: String,
+    admin: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn unique_name(tag: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let clean: String = tag.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).take(20).collect();
+    format!("dlt_{clean}_{}_{n}_{nanos:x}", std::process::id())
+}
+
+impl TestDatabase {
+    /// Creates a fresh database on `backend`, or returns `None` (after a loud message)
+    /// when its server is unreachable outside CI. Panics in CI when unreachable.
+    pub async fn create(backend: Backend, tag: &str) -> Option<TestDatabase> {
+        match Self::try_create(backend, tag).await {
+            Ok(db) => Some(db),
+            Err(e) => {
+                if ci() {
+                    panic!("CI=true: {} is required for database tests but unavailable: {e}", backend.name());
+                }
+                eprintln!("\n*** SKIPPING {} test {tag:?}: {} server unavailable: {e} ***\n", backend.name(), backend.name());
+                None
+            }
+        }
+    }
+
+    async fn try_create(backend: Backend, tag: &str) -> Result<TestDatabase, DbError> {
+        let name = unique_name(tag);
+        match backend.admin_url() {
+            None => {
+                let dir = tempfile::tempdir().map_err(|e| DbError::Url(e.to_string()))?;
+                let path = dir.path().join(format!("{name}.db"));
+                Ok(TestDatabase { url: format!("sqlite:///{}", path.display()), backend, name, admin: None, _dir: Some(dir) })
+            }
+            Some(admin) => {
+                let mut db = Db::connect(&admin).await?;
+                let q = db.quote(&name);
+                db.execute_raw(&format!("CREATE DATABASE {q}")).await?;
+                let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
+                Ok(TestDatabase { url: format!("{base}/{name}"), backend, name, admin: Some(admin), _dir: None })
+            }
+        }
+    }
+
+    /// Connects to it.
+    pub async fn connect(&self) -> Db {
+        Db::connect(&self.url).await.expect("connect to the test database")
+    }
+
+    /// The database name (a file stem for SQLite).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(admin) = self.admin.clone() else { return };
+        let name = self.name.clone();
+        // Dropping needs async I/O; do it on a short-lived thread with its own runtime so
+        // it works from inside or outside a runtime.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            rt.block_on(async {
+                let mut db = Db::connect(&admin).await.ok()?;
+                let q = db.quote(&name);
+                let sql = if db.dialect() == crate::db::Dialect::Postgres {
+                    format!("DROP DATABASE IF EXISTS {q} WITH (FORCE)")
+                } else {
+                    format!("DROP DATABASE IF EXISTS {q}")
+                };
+                db.execute_raw(&sql).await.ok()
+            })
+        })
+        .join();
+    }
+}

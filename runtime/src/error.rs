@@ -16,8 +16,8 @@ pub enum Error {
     #[error(transparent)]
     Db(#[from] crate::db::DbError),
     /// An API call failed.
-    #[error("{0}")]
-    #[allow(dead_code)] ApiPending(String), // TEMP-API Api(#[from] crate::api::ApiError),
+    #[error(transparent)]
+    Api(#[from] crate::api::ApiError),
     /// JSON (de)serialization failed.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),

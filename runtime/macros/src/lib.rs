@@ -451,6 +451,8 @@ fn expand_enum(input: DeriveInput) -> syn::Result<TokenStream2> {
 
             fn from_value(value: ::devlake::model::Value) -> ::core::result::Result<Self, ::devlake::model::ValueError> {
                 match value {
+                    // DevLake's Go side stores "" for an unset enum.
+                    ::devlake::model::Value::Text(s) if s.is_empty() => ::core::result::Result::Err(::devlake::model::ValueError::Missing),
                     ::devlake::model::Value::Text(s) => s.parse().map_err(::devlake::model::ValueError::Invalid),
                     other => ::core::result::Result::Err(::devlake::model::ValueError::type_mismatch(#name, &other)),
                 }
@@ -458,6 +460,7 @@ fn expand_enum(input: DeriveInput) -> syn::Result<TokenStream2> {
 
             fn from_json(value: &::devlake::serde_json::Value) -> ::core::result::Result<Self, ::devlake::model::ValueError> {
                 match value {
+                    ::devlake::serde_json::Value::String(s) if s.is_empty() => ::core::result::Result::Err(::devlake::model::ValueError::Missing),
                     ::devlake::serde_json::Value::String(s) => s.parse().map_err(::devlake::model::ValueError::Invalid),
                     ::devlake::serde_json::Value::Null => ::core::result::Result::Err(::devlake::model::ValueError::Missing),
                     other => ::core::result::Result::Err(::devlake::model::ValueError::Invalid(format!("expected a {} string, got {}", #name, other))),

@@ -14,7 +14,19 @@ type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArgu
 
 /// SQLite stores timestamps as text; this is pydevlake's (SQLAlchemy's) format.
 pub(crate) fn sqlite_datetime(d: &crate::model::DateTime) -> String {
-    d.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+    use chrono::{Datelike, Timelike};
+    // Hand-formatted: chrono's `format` re-parses its pattern on every call, and this
+    // runs for every timestamp of every row written to SQLite.
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
+        d.year(),
+        d.month(),
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second(),
+        d.nanosecond() / 1000 % 1_000_000
+    )
 }
 
 pub(crate) fn bind_all_sqlite(mut q: SqliteQuery<'_>, params: Vec<Value>) -> SqliteQuery<'_> {

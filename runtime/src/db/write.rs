@@ -117,7 +117,9 @@ impl InsertPlan {
         if rows.is_empty() {
             return Ok(0);
         }
-        if self.on_conflict == OnConflict::Update {
+        // PostgreSQL rejects a statement that updates one row twice; SQLite and MySQL
+        // apply the rows in order, so the last one wins there without help.
+        if self.on_conflict == OnConflict::Update && self.dialect == Dialect::Postgres {
             rows = dedup_last(rows, &self.key_idx);
         }
         let n = rows.len();
@@ -140,7 +142,18 @@ impl InsertPlan {
 }
 
 fn dedup_last(rows: Vec<Vec<Value>>, key_idx: &[usize]) -> Vec<Vec<Value>> {
-    let key = |r: &Vec<Value>| -> String { key_idx.iter().map(|&i| format!("{:?}", r[i])).collect::<Vec<_>>().join("\u{1}") };
+    let key = |r: &Vec<Value>| -> String {
+        let mut k = String::new();
+        for &i in key_idx {
+            match &r[i] {
+                Value::Text(s) => k.push_str(s),
+                Value::Int(n) => k.push_str(&n.to_string()),
+                other => k.push_str(&format!("{other:?}")),
+            }
+            k.push('\u{1}');
+        }
+        k
+    };
     let mut last: HashMap<String, usize> = HashMap::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {
         last.insert(key(r), i);

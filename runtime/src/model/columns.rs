@@ -25,7 +25,11 @@ pub const RAW_DATA_TABLE: Field = Field {
     ..nullable(Field::new("_raw_data_table", "_raw_data_table", ColumnType::String))
 };
 /// `_raw_data_id`: the raw row id (a string in schemas, an integer in DevLake's tables).
-pub const RAW_DATA_ID: Field = nullable(Field::new("_raw_data_id", "_raw_data_id", ColumnType::Integer));
+pub const RAW_DATA_ID: Field = Field {
+    // Go's uint64.
+    sql_type: Some("bigint unsigned"),
+    ..nullable(Field::new("_raw_data_id", "_raw_data_id", ColumnType::Integer))
+};
 /// `_raw_data_remark`.
 pub const RAW_DATA_REMARK: Field = nullable(Field::new("_raw_data_remark", "_raw_data_remark", ColumnType::String));
 /// `created_at`.

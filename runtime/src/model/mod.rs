@@ -182,7 +182,7 @@ pub struct ModelDescriptor {
     /// The Rust type name (`FakePipeline`), also used in domain ids and as DevLake's
     /// domain-scope `type_name`.
     pub name: &'static str,
-    /// Table name; empty for [`ModelKind::Plain`] models.
+    /// Table name; empty for [`ModelKind::Plain`] models declared without `table = "..."`.
     pub table: &'static str,
     /// What the model is for.
     pub kind: ModelKind,

@@ -243,6 +243,9 @@ impl ColumnValue for bool {
 /// offset (taken as UTC, as pydevlake does), `YYYY-MM-DD HH:MM:SS[.f]` and a plain date.
 pub fn parse_datetime(s: &str) -> Result<DateTime, ValueError> {
     let t = s.trim();
+    if let Some(d) = parse_db_datetime(t) {
+        return Ok(d);
+    }
     if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
         return Ok(d.with_timezone(&Utc));
     }
@@ -260,6 +263,36 @@ pub fn parse_datetime(s: &str) -> Result<DateTime, ValueError> {
         return Ok(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists")));
     }
     Err(ValueError::Invalid(format!("{s:?} is not a timestamp")))
+}
+
+/// Fast path for `YYYY-MM-DD HH:MM:SS[.ffffff]` (and `T` as separator, no offset): what
+/// SQLite rows and most APIs hold, parsed without chrono's format machinery.
+fn parse_db_datetime(t: &str) -> Option<DateTime> {
+    let b = t.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b' ' || b[10] == b'T') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+    };
+    let mut nanos = 0u32;
+    let rest = &b[19..];
+    match rest.first() {
+        None => {}
+        Some(b'.') => {
+            let digits = &rest[1..];
+            if digits.is_empty() || digits.len() > 9 || !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            for (i, c) in digits.iter().enumerate() {
+                nanos += u32::from(c - b'0') * 10u32.pow(8 - i as u32);
+            }
+        }
+        _ => return None,
+    }
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let time = chrono::NaiveTime::from_hms_nano_opt(num(11..13)?, num(14..16)?, num(17..19)?, nanos)?;
+    Some(Utc.from_utc_datetime(&date.and_time(time)))
 }
 
 impl ColumnValue for DateTime {
@@ -395,16 +428,24 @@ impl<T: ColumnValue> ColumnValue for Option<T> {
             None => Value::Null,
         }
     }
+    // A value the inner type reads as absent (an enum's `""`, which DevLake's Go side
+    // writes for "no result") is `None`.
     fn from_value(value: Value) -> Result<Self, ValueError> {
         match value {
             Value::Null => Ok(None),
-            v => T::from_value(v).map(Some),
+            v => match T::from_value(v) {
+                Err(ValueError::Missing) => Ok(None),
+                r => r.map(Some),
+            },
         }
     }
     fn from_json(value: &serde_json::Value) -> Result<Self, ValueError> {
         match value {
             serde_json::Value::Null => Ok(None),
-            v => T::from_json(v).map(Some),
+            v => match T::from_json(v) {
+                Err(ValueError::Missing) => Ok(None),
+                r => r.map(Some),
+            },
         }
     }
     fn to_json(&self) -> serde_json::Value {
@@ -415,5 +456,30 @@ impl<T: ColumnValue> ColumnValue for Option<T> {
     }
     fn absent() -> Option<Self> {
         Some(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_in_every_form_parse_to_the_same_instant() {
+        let want = Utc.with_ymd_and_hms(2023, 1, 10, 11, 3, 0).unwrap() + chrono::Duration::microseconds(7);
+        for s in ["2023-01-10 11:03:00.000007", "2023-01-10T11:03:00.000007", "2023-01-10T11:03:00.000007Z", "2023-01-10T12:03:00.000007+01:00"] {
+            assert_eq!(parse_datetime(s).unwrap(), want, "{s}");
+        }
+        assert_eq!(parse_datetime("2023-01-10").unwrap(), Utc.with_ymd_and_hms(2023, 1, 10, 0, 0, 0).unwrap());
+        assert!(parse_datetime("2023-13-10 11:03:00").is_err());
+        assert!(parse_datetime("yesterday").is_err());
+    }
+
+    #[test]
+    fn optional_enums_read_an_empty_string_as_none() {
+        use crate::domain::devops::CicdResult;
+        assert_eq!(Option::<CicdResult>::from_value(Value::Text(String::new())).unwrap(), None);
+        assert_eq!(Option::<CicdResult>::from_json(&serde_json::json!("")).unwrap(), None);
+        assert!(CicdResult::from_value(Value::Text(String::new())).is_err());
+        assert!(Option::<CicdResult>::from_json(&serde_json::json!("MAYBE")).is_err());
     }
 }

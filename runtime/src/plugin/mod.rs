@@ -44,6 +44,9 @@ impl PluginMeta {
     }
 }
 
+/// A tool scope with the scope config DevLake pairs it with in `make-pipeline`.
+pub type ScopePair<P> = (Scope<<P as Plugin>::ToolScope>, ScopeConfig<<P as Plugin>::ScopeConfig>);
+
 /// A domain scope returned by [`Plugin::domain_scopes`]: the Go type name and the scope's
 /// JSON. Build it from any [`DomainScope`] with `.into()`.
 #[derive(Debug, Clone, PartialEq)]
@@ -156,7 +159,7 @@ pub trait Plugin: Sized + 'static {
     /// Extra stages appended to the pipeline plan.
     fn extra_stages(
         &self,
-        _scopes: &[(Scope<Self::ToolScope>, ScopeConfig<Self::ScopeConfig>)],
+        _scopes: &[ScopePair<Self>],
         _connection: &Connection<Self::Connection>,
     ) -> Vec<Vec<PipelineTask>> {
         Vec::new()

@@ -160,7 +160,7 @@ impl<P: Plugin> PluginHost<P> {
     }
 
     /// Parses `make-pipeline`'s `[[scope, scope_config|null], ...]`.
-    pub fn scope_config_pairs(&self, v: &Json) -> Result<Vec<(Scope<P::ToolScope>, ScopeConfig<P::ScopeConfig>)>> {
+    pub fn scope_config_pairs(&self, v: &Json) -> Result<Vec<ScopePair<P>>> {
         let pairs = v
             .as_array()
             .ok_or_else(|| Error::input("scope_config_pairs must be a JSON array of [scope, scope_config] pairs"))?;

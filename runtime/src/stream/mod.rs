@@ -246,6 +246,8 @@ impl<P: Plugin> Streams<P> {
     }
 
     /// Adds a stream.
+    // A builder verb, as in `Streams::new().add(Users)`; `Streams` is no number to `+`.
+    #[allow(clippy::should_implement_trait)]
     pub fn add<S: Stream<P>>(mut self, stream: S) -> Self {
         self.list.push(Box::new(Plain(stream)));
         self

@@ -240,7 +240,9 @@ pub(crate) async fn convert<P: Plugin, S: Stream<P>>(stream: &S, ctx: &Context<P
     let params = ctx.raw_data_params();
     let models = stream.domain_models();
     if !ctx.incremental() {
-        for m in &models {
+        // A few DevLake tables (`commits_diffs`, `ref_commits`, ...) carry no raw-data
+        // origin, so there is nothing to scope a delete by.
+        for m in models.iter().filter(|m| m.columns().iter().any(|c| c.name == "_raw_data_params")) {
             let sql = format!(
                 "DELETE FROM {} WHERE {} = {} AND {} = {}",
                 db.quote(m.table),

@@ -52,7 +52,10 @@ fn render(total: u64) -> Vec<Arc<str>> {
         .collect()
 }
 
-async fn items(State(listings): State<Arc<Listings>>, Query(q): Query<HashMap<String, u64>>) -> impl IntoResponse {
+async fn items(
+    State(listings): State<Arc<Listings>>,
+    Query(q): Query<HashMap<String, u64>>,
+) -> impl IntoResponse {
     tokio::time::sleep(LATENCY).await;
     let total = q.get("n").copied().unwrap_or(0);
     let page = q.get("page").copied().unwrap_or(1).max(1);
@@ -62,14 +65,19 @@ async fn items(State(listings): State<Arc<Listings>>, Query(q): Query<HashMap<St
         .and_then(|pages| pages.get((page - 1) as usize))
         .map(|p| p.to_string())
         .unwrap_or_else(|| format!("{{\"total\":{total},\"items\":[]}}"));
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], body)
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
 }
 
 /// Collects the whole listing once; returns (items, requests, elapsed).
 async fn collect(client: &ApiClient, total: u64, concurrency: usize) -> (u64, u64, Duration) {
     let started = Instant::now();
     let req = client.request(Method::GET, ["items"]).query("n", total);
-    let paginator = PageNumberPaginator::new("items", "page").page_size("per_page", PAGE_SIZE).total_items_attr("total");
+    let paginator = PageNumberPaginator::new("items", "page")
+        .page_size("per_page", PAGE_SIZE)
+        .total_items_attr("total");
     let mut pages = client.paginate(req, paginator).concurrency(concurrency);
     let (mut items, mut requests) = (0u64, 0u64);
     while let Some(page) = pages.next().await {
@@ -88,8 +96,18 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let quick = std::env::var_os("HTTP_COLLECT_QUICK").is_some();
     let sizes: &[u64] = if quick { &[10_000] } else { &[10_000, 100_000] };
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let listings = Arc::new(Listings { pages: sizes.iter().chain([&WARM_UP]).map(|n| (*n, render(*n))).collect() });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listings = Arc::new(Listings {
+        pages: sizes
+            .iter()
+            .chain([&WARM_UP])
+            .map(|n| (*n, render(*n)))
+            .collect(),
+    });
 
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");

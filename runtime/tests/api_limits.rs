@@ -6,8 +6,8 @@ mod http_server;
 use axum::routing::get;
 use axum::Router;
 use devlake::api::{
-    concurrent, concurrent_flat, concurrent_stream, ApiClient, HeaderMap, HeaderValue, Method, PageNumberPaginator,
-    RateLimit, RateLimiter, RetryPolicy, DEFAULT_CONCURRENCY,
+    concurrent, concurrent_flat, concurrent_stream, ApiClient, HeaderMap, HeaderValue, Method,
+    PageNumberPaginator, RateLimit, RateLimiter, RetryPolicy, DEFAULT_CONCURRENCY,
 };
 use futures::{stream, StreamExt, TryStreamExt};
 use http_server::{json_response, serve, Counter, InFlight};
@@ -34,22 +34,30 @@ async fn slow_server(in_flight: InFlight) -> String {
         )
         .route(
             "/pages",
-            get(move |q: axum::extract::Query<std::collections::HashMap<String, u64>>| {
-                let f = in_flight.clone();
-                async move {
-                    let _guard = f.enter();
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    let page = q.get("page").copied().unwrap_or(1);
-                    let items: Vec<_> = ((page - 1) * 10..page * 10).map(|i| json!({"id": i})).collect();
-                    json_response(200, &[], json!({"items": items, "total": 200}))
-                }
-            }),
+            get(
+                move |q: axum::extract::Query<std::collections::HashMap<String, u64>>| {
+                    let f = in_flight.clone();
+                    async move {
+                        let _guard = f.enter();
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        let page = q.get("page").copied().unwrap_or(1);
+                        let items: Vec<_> = ((page - 1) * 10..page * 10)
+                            .map(|i| json!({"id": i}))
+                            .collect();
+                        json_response(200, &[], json!({"items": items, "total": 200}))
+                    }
+                },
+            ),
         );
     serve(router).await
 }
 
 fn client(base: &str) -> ApiClient {
-    ApiClient::builder(base).retry(RetryPolicy::none()).env_proxy(false).build().unwrap()
+    ApiClient::builder(base)
+        .retry(RetryPolicy::none())
+        .env_proxy(false)
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -98,12 +106,26 @@ async fn the_concurrency_bound_is_held() {
 async fn concurrent_pages_and_the_client_wide_bound() {
     let in_flight = InFlight::default();
     let api = client(&slow_server(in_flight.clone()).await);
-    let p = PageNumberPaginator::new("items", "page").page_size("per_page", 10).total_items_attr("total");
-    let pages: Vec<_> = api.paginate(api.request(Method::GET, ["pages"]), p).concurrency(4).try_collect().await.unwrap();
+    let p = PageNumberPaginator::new("items", "page")
+        .page_size("per_page", 10)
+        .total_items_attr("total");
+    let pages: Vec<_> = api
+        .paginate(api.request(Method::GET, ["pages"]), p)
+        .concurrency(4)
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(pages.len(), 20);
-    let ids: Vec<u64> = pages.iter().flat_map(|p| p.items.iter().map(|i| i["id"].as_u64().unwrap())).collect();
+    let ids: Vec<u64> = pages
+        .iter()
+        .flat_map(|p| p.items.iter().map(|i| i["id"].as_u64().unwrap()))
+        .collect();
     assert_eq!(ids, (0..200).collect::<Vec<_>>(), "in order");
-    assert!(in_flight.max() <= 4 && in_flight.max() > 1, "{}", in_flight.max());
+    assert!(
+        in_flight.max() <= 4 && in_flight.max() > 1,
+        "{}",
+        in_flight.max()
+    );
 
     // max_in_flight bounds the whole client, whatever the callers do.
     let bounded = InFlight::default();
@@ -124,8 +146,12 @@ async fn concurrent_pages_and_the_client_wide_bound() {
     let flat = InFlight::default();
     let api = client(&slow_server(flat.clone()).await);
     let items: Vec<_> = concurrent_flat(0..3, 2, |_| {
-        let p = PageNumberPaginator::new("items", "page").page_size("per_page", 10).total_items_attr("total");
-        api.paginate(api.request(Method::GET, ["pages"]), p).max_pages(4).items()
+        let p = PageNumberPaginator::new("items", "page")
+            .page_size("per_page", 10)
+            .total_items_attr("total");
+        api.paginate(api.request(Method::GET, ["pages"]), p)
+            .max_pages(4)
+            .items()
     })
     .try_collect()
     .await
@@ -183,7 +209,10 @@ async fn budgets_with_a_paused_clock() {
     // 2 per second; the hourly budget of 3 holds the 4th for an hour; the 5th fits in
     // the window after the 2nd left it, the 6th waits for the 3rd to leave it.
     let secs = |s| Duration::from_secs(s);
-    assert_eq!(waits, [secs(0), secs(0), secs(1), secs(3599), secs(0), secs(1)]);
+    assert_eq!(
+        waits,
+        [secs(0), secs(0), secs(1), secs(3599), secs(0), secs(1)]
+    );
     let stats = limiter.stats();
     assert_eq!((stats.requests, stats.waits, stats.pauses), (6, 3, 0));
     assert_eq!(stats.waited, secs(3601));
@@ -202,7 +231,11 @@ async fn rate_limit_headers_with_a_paused_clock() {
     headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
     headers.insert("x-ratelimit-reset", HeaderValue::from_static("30"));
     let limiter = RateLimiter::new(RateLimit::default().max_header_wait(Duration::from_secs(10)));
-    assert_eq!(limiter.observe(&headers), Some(Duration::from_secs(10)), "capped");
+    assert_eq!(
+        limiter.observe(&headers),
+        Some(Duration::from_secs(10)),
+        "capped"
+    );
     assert_eq!(limiter.acquire().await, Duration::from_secs(10));
     assert_eq!(limiter.acquire().await, Duration::ZERO);
     headers.insert("x-ratelimit-remaining", HeaderValue::from_static("12"));
@@ -225,10 +258,17 @@ async fn remaining_zero_pauses_the_client_until_the_capped_reset() {
             get(move || {
                 let h = h.clone();
                 async move {
-                    let reset = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 3600;
+                    let reset = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .unwrap()
+                        .as_secs()
+                        + 3600;
                     let n = h.bump();
                     let headers = [
-                        ("x-ratelimit-remaining", if n == 0 { "0" } else { "4999" }.to_string()),
+                        (
+                            "x-ratelimit-remaining",
+                            if n == 0 { "0" } else { "4999" }.to_string(),
+                        ),
                         ("x-ratelimit-reset", reset.to_string()),
                     ];
                     json_response(200, &headers, json!({"n": n}))
@@ -244,8 +284,15 @@ async fn remaining_zero_pauses_the_client_until_the_capped_reset() {
                     async move {
                         let n = h.bump();
                         if n == 2 {
-                            let headers = [("x-ratelimit-remaining", "0".to_string()), ("x-ratelimit-reset", "5".into())];
-                            json_response(403, &headers, json!({"message": "API rate limit exceeded"}))
+                            let headers = [
+                                ("x-ratelimit-remaining", "0".to_string()),
+                                ("x-ratelimit-reset", "5".into()),
+                            ];
+                            json_response(
+                                403,
+                                &headers,
+                                json!({"message": "API rate limit exceeded"}),
+                            )
                         } else {
                             json_response(200, &[], json!({"n": n}))
                         }
@@ -256,15 +303,39 @@ async fn remaining_zero_pauses_the_client_until_the_capped_reset() {
     let base = serve(router).await;
     let api = ApiClient::builder(&base)
         .rate_limit(RateLimit::default().max_header_wait(Duration::from_millis(150)))
-        .retry(RetryPolicy::default().max_retries(2).backoff(Duration::from_millis(5), Duration::from_millis(5)))
+        .retry(
+            RetryPolicy::default()
+                .max_retries(2)
+                .backoff(Duration::from_millis(5), Duration::from_millis(5)),
+        )
         .build()
         .unwrap();
-    assert_eq!(api.get(["limited"], &[]).await.unwrap().json_value().unwrap()["n"], 0);
+    assert_eq!(
+        api.get(["limited"], &[])
+            .await
+            .unwrap()
+            .json_value()
+            .unwrap()["n"],
+        0
+    );
     assert_eq!(api.rate_limit_stats().pauses, 1);
-    assert_eq!(api.get(["limited"], &[]).await.unwrap().json_value().unwrap()["n"], 1);
+    assert_eq!(
+        api.get(["limited"], &[])
+            .await
+            .unwrap()
+            .json_value()
+            .unwrap()["n"],
+        1
+    );
     let stats = api.rate_limit_stats();
-    assert_eq!(stats.waits, 1, "the second request waited for the reset: {stats:?}");
-    assert!(stats.waited <= Duration::from_millis(150), "capped: {stats:?}");
+    assert_eq!(
+        stats.waits, 1,
+        "the second request waited for the reset: {stats:?}"
+    );
+    assert!(
+        stats.waited <= Duration::from_millis(150),
+        "capped: {stats:?}"
+    );
 
     // GitHub's primary rate limit is a 403 with remaining 0: wait, then retry.
     let resp = api.get(["github-403"], &[]).await.unwrap();

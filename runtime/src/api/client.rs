@@ -47,7 +47,13 @@ pub struct Request {
 impl Request {
     /// A request with no header and no body.
     pub fn new(method: Method, url: Url) -> Self {
-        Request { method, url, headers: HeaderMap::new(), body: None, timeout: None }
+        Request {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: None,
+            timeout: None,
+        }
     }
 
     /// A `GET` request.
@@ -57,7 +63,9 @@ impl Request {
 
     /// Appends a query parameter (builder style).
     pub fn query(mut self, name: &str, value: impl fmt::Display) -> Self {
-        self.url.query_pairs_mut().append_pair(name, &value.to_string());
+        self.url
+            .query_pairs_mut()
+            .append_pair(name, &value.to_string());
         self
     }
 
@@ -75,7 +83,9 @@ impl Request {
     /// Sets a query parameter, replacing the values it had.
     pub fn set_query(&mut self, name: &str, value: impl fmt::Display) {
         self.remove_query(name);
-        self.url.query_pairs_mut().append_pair(name, &value.to_string());
+        self.url
+            .query_pairs_mut()
+            .append_pair(name, &value.to_string());
     }
 
     /// Removes a query parameter.
@@ -98,7 +108,10 @@ impl Request {
 
     /// The first value of a query parameter.
     pub fn query_param(&self, name: &str) -> Option<String> {
-        self.url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+        self.url
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
     }
 
     /// Sets a header, replacing the values it had.
@@ -275,7 +288,11 @@ impl ApiResponse {
             message.push_str(": ");
             message.push_str(&detail);
         }
-        crate::TestConnectionResult { success: false, message, status }
+        crate::TestConnectionResult {
+            success: false,
+            message,
+            status,
+        }
     }
 }
 
@@ -355,13 +372,15 @@ impl ApiClientBuilder {
 
     /// A header sent with every request (checked by [`build`](Self::build)).
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_string(), value.to_string(), false));
+        self.headers
+            .push((name.to_string(), value.to_string(), false));
         self
     }
 
     /// A header holding a credential, sent with every request, never printed.
     pub fn secret_header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_string(), value.to_string(), true));
+        self.headers
+            .push((name.to_string(), value.to_string(), true));
         self
     }
 
@@ -427,7 +446,10 @@ impl ApiClientBuilder {
     /// Builds the client. Fails on an invalid base URL, proxy or header.
     pub fn build(self) -> Result<ApiClient, ApiError> {
         let mut base = Url::parse(self.base_url.trim()).map_err(|e| {
-            ApiError::Config(format!("invalid base URL {}: {e}", redact::redact_url_str(&self.base_url)))
+            ApiError::Config(format!(
+                "invalid base URL {}: {e}",
+                redact::redact_url_str(&self.base_url)
+            ))
         })?;
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
             return Err(ApiError::Config(format!(
@@ -441,7 +463,10 @@ impl ApiClientBuilder {
             base.set_path(&path);
         }
         let mut default_headers = HeaderMap::new();
-        default_headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
+        default_headers.insert(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("application/json"),
+        );
         for (name, value, secret) in &self.headers {
             let header = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| ApiError::Config(format!("invalid header name {name:?}")))?;
@@ -505,7 +530,9 @@ struct Inner {
 
 impl fmt::Debug for ApiClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApiClient").field("base_url", &redact_url(&self.inner.base)).finish()
+        f.debug_struct("ApiClient")
+            .field("base_url", &redact_url(&self.inner.base))
+            .finish()
     }
 }
 
@@ -562,7 +589,11 @@ impl ApiClient {
     /// A request for `segments` under the base URL (see [`url`](Self::url)), to be
     /// completed (query, body) and given to [`send`](Self::send) or
     /// [`paginate`](Self::paginate).
-    pub fn request<S: AsRef<str>>(&self, method: Method, segments: impl IntoIterator<Item = S>) -> Request {
+    pub fn request<S: AsRef<str>>(
+        &self,
+        method: Method,
+        segments: impl IntoIterator<Item = S>,
+    ) -> Request {
         Request::new(method, self.url(segments))
     }
 
@@ -578,7 +609,8 @@ impl ApiClient {
         segments: impl IntoIterator<Item = S>,
         query: &[(&str, &str)],
     ) -> Result<ApiResponse, ApiError> {
-        self.send(self.request(Method::GET, segments).queries(query)).await
+        self.send(self.request(Method::GET, segments).queries(query))
+            .await
     }
 
     /// Sends `POST <base>/<segments>` with a JSON body and returns the 2xx response.
@@ -587,7 +619,8 @@ impl ApiClient {
         segments: impl IntoIterator<Item = S>,
         body: Value,
     ) -> Result<ApiResponse, ApiError> {
-        self.send(self.request(Method::POST, segments).json(body)).await
+        self.send(self.request(Method::POST, segments).json(body))
+            .await
     }
 
     /// Sends a request: hooks, rate limits, retries; a response that is not 2xx in the end
@@ -660,7 +693,9 @@ impl ApiClient {
                     canned = Some(resp);
                     break;
                 }
-                Ok(RequestAction::Abort(reason)) => return Outcome::Done(Err(aborted(&req, &reason))),
+                Ok(RequestAction::Abort(reason)) => {
+                    return Outcome::Done(Err(aborted(&req, &reason)))
+                }
                 Err(e) => return Outcome::Done(Err(e)),
             }
         }
@@ -690,9 +725,15 @@ impl ApiClient {
                         url: req.redacted_url(),
                         reason: "a response hook asked for a retry, and no retry is left".into(),
                     };
-                    return Outcome::Retry(Some(inner.retry.backoff_for(attempt)), error, Some(resp));
+                    return Outcome::Retry(
+                        Some(inner.retry.backoff_for(attempt)),
+                        error,
+                        Some(resp),
+                    );
                 }
-                Ok(ResponseAction::Abort(reason)) => return Outcome::Done(Err(aborted(&req, &reason))),
+                Ok(ResponseAction::Abort(reason)) => {
+                    return Outcome::Done(Err(aborted(&req, &reason)))
+                }
                 Err(e) => return Outcome::Done(Err(e)),
             }
         }
@@ -754,7 +795,11 @@ impl ApiClient {
         let transport = |e: reqwest::Error| {
             let retryable = !e.is_builder() && !e.is_redirect();
             let error = if e.is_timeout() {
-                ApiError::Timeout { method: req.method.clone(), url: url.clone(), attempts: attempt }
+                ApiError::Timeout {
+                    method: req.method.clone(),
+                    url: url.clone(),
+                    attempts: attempt,
+                }
             } else {
                 ApiError::Transport {
                     method: req.method.clone(),

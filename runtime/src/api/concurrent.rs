@@ -34,12 +34,18 @@ where
     F: FnMut(I::Item) -> Fut,
     Fut: Future,
 {
-    stream::iter(inputs).map(fetch).buffer_unordered(limit.max(1))
+    stream::iter(inputs)
+        .map(fetch)
+        .buffer_unordered(limit.max(1))
 }
 
 /// Like [`concurrent`], for inputs that are themselves a stream (the items of a parent
 /// table being read).
-pub fn concurrent_stream<S, F, Fut>(inputs: S, limit: usize, fetch: F) -> impl Stream<Item = Fut::Output>
+pub fn concurrent_stream<S, F, Fut>(
+    inputs: S,
+    limit: usize,
+    fetch: F,
+) -> impl Stream<Item = Fut::Output>
 where
     S: Stream,
     F: FnMut(S::Item) -> Fut,

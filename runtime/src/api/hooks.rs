@@ -3,9 +3,11 @@
 //!
 //! A hook is a type implementing [`RequestHook`] or [`ResponseHook`] (an `async fn`, so it
 //! may fetch a token), or a closure given to [`ApiClientBuilder::on_request`] /
-//! [`ApiClientBuilder::on_response`]. Hooks run in the order they were added, after the
-//! client's built-in steps, once per attempt (so a retried request is authenticated
-//! again). A hook can change the request or response in place, replace it (`*req =
+//! [`ApiClientBuilder::on_response`]. Hooks run in the order they were added, once per
+//! attempt (so a retried request is authenticated again), after the client's built-in
+//! steps: request hooks after the default headers (`Accept`, `User-Agent`, the builder's
+//! headers; a header set by a hook wins), response hooks after the rate-limit headers
+//! were read and before retries and the status check are decided. A hook can change the request or response in place, replace it (`*req =
 //! ...`), answer a request itself ([`RequestAction::Respond`]), ask for a response to be
 //! retried ([`ResponseAction::Retry`]), or abort ([`RequestAction::Abort`], or an `Err`).
 //!
@@ -112,22 +114,34 @@ impl<H: ResponseHook> ResponseHook for std::sync::Arc<H> {
 
 /// Object-safe form of [`RequestHook`], for storing hooks of different types.
 pub(crate) trait DynRequestHook: Send + Sync {
-    fn call<'a>(&'a self, req: &'a mut Request) -> LocalBoxFuture<'a, Result<RequestAction, ApiError>>;
+    fn call<'a>(
+        &'a self,
+        req: &'a mut Request,
+    ) -> LocalBoxFuture<'a, Result<RequestAction, ApiError>>;
 }
 
 impl<H: RequestHook> DynRequestHook for H {
-    fn call<'a>(&'a self, req: &'a mut Request) -> LocalBoxFuture<'a, Result<RequestAction, ApiError>> {
+    fn call<'a>(
+        &'a self,
+        req: &'a mut Request,
+    ) -> LocalBoxFuture<'a, Result<RequestAction, ApiError>> {
         Box::pin(self.on_request(req))
     }
 }
 
 /// Object-safe form of [`ResponseHook`].
 pub(crate) trait DynResponseHook: Send + Sync {
-    fn call<'a>(&'a self, resp: &'a mut ApiResponse) -> LocalBoxFuture<'a, Result<ResponseAction, ApiError>>;
+    fn call<'a>(
+        &'a self,
+        resp: &'a mut ApiResponse,
+    ) -> LocalBoxFuture<'a, Result<ResponseAction, ApiError>>;
 }
 
 impl<H: ResponseHook> DynResponseHook for H {
-    fn call<'a>(&'a self, resp: &'a mut ApiResponse) -> LocalBoxFuture<'a, Result<ResponseAction, ApiError>> {
+    fn call<'a>(
+        &'a self,
+        resp: &'a mut ApiResponse,
+    ) -> LocalBoxFuture<'a, Result<ResponseAction, ApiError>> {
         Box::pin(self.on_response(resp))
     }
 }
@@ -171,8 +185,9 @@ impl BearerAuth {
     /// `Authorization: <scheme> <token>`, for tools that want another scheme (GitHub's
     /// `token`, Jira's `Bearer`, Sonar's `Basic`...).
     pub fn with_scheme(scheme: &str, token: &str) -> Result<Self, ApiError> {
-        let mut value = HeaderValue::from_str(&format!("{scheme} {token}"))
-            .map_err(|_| ApiError::invalid("the token contains characters not allowed in a header"))?;
+        let mut value = HeaderValue::from_str(&format!("{scheme} {token}")).map_err(|_| {
+            ApiError::invalid("the token contains characters not allowed in a header")
+        })?;
         value.set_sensitive(true);
         Ok(BearerAuth { value })
     }
@@ -186,7 +201,8 @@ impl std::fmt::Debug for BearerAuth {
 
 impl RequestHook for BearerAuth {
     async fn on_request(&self, req: &mut Request) -> Result<RequestAction, ApiError> {
-        req.headers.insert(reqwest::header::AUTHORIZATION, self.value.clone());
+        req.headers
+            .insert(reqwest::header::AUTHORIZATION, self.value.clone());
         Ok(RequestAction::Continue)
     }
 }
@@ -213,7 +229,8 @@ impl std::fmt::Debug for BasicAuth {
 
 impl RequestHook for BasicAuth {
     async fn on_request(&self, req: &mut Request) -> Result<RequestAction, ApiError> {
-        req.headers.insert(reqwest::header::AUTHORIZATION, self.value.clone());
+        req.headers
+            .insert(reqwest::header::AUTHORIZATION, self.value.clone());
         Ok(RequestAction::Continue)
     }
 }
@@ -261,7 +278,10 @@ pub struct SetQuery {
 impl SetQuery {
     /// Sets `name=value`.
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
-        SetQuery { name: name.into(), value: value.into() }
+        SetQuery {
+            name: name.into(),
+            value: value.into(),
+        }
     }
 }
 
@@ -277,7 +297,11 @@ fn base64_encode(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {

@@ -85,11 +85,13 @@ pub use client::{ApiClient, ApiClientBuilder, ApiResponse, Body, Request};
 pub use concurrent::{concurrent, concurrent_flat, concurrent_stream, DEFAULT_CONCURRENCY};
 pub use error::ApiError;
 pub use hooks::{
-    BasicAuth, BearerAuth, RequestAction, RequestHook, ResponseAction, ResponseHook, SetHeader, SetQuery,
+    BasicAuth, BearerAuth, RequestAction, RequestHook, ResponseAction, ResponseHook, SetHeader,
+    SetQuery,
 };
 pub use paginate::{
-    items_at, link_next, value_at, CursorPaginator, HeaderTokenPaginator, LinkHeaderPaginator, NextPage,
-    OffsetPaginator, Page, PageItem, PageNumberPaginator, PageOutcome, Pages, Paginator, TokenPaginator,
+    items_at, link_next, value_at, CursorPaginator, HeaderTokenPaginator, LinkHeaderPaginator,
+    NextPage, OffsetPaginator, Page, PageItem, PageNumberPaginator, PageOutcome, Pages, Paginator,
+    TokenPaginator,
 };
 pub use ratelimit::{RateLimit, RateLimitStats, RateLimiter};
 pub use redact::redact_url;

@@ -40,13 +40,19 @@ pub struct Page {
 impl Page {
     /// The items decoded into `T`.
     pub fn items_as<T: DeserializeOwned>(&self) -> Result<Vec<T>, ApiError> {
-        self.items.iter().map(|item| decode_item(item.clone(), &self.url)).collect()
+        self.items
+            .iter()
+            .map(|item| decode_item(item.clone(), &self.url))
+            .collect()
     }
 
     /// The items, each with the URL of this page.
     pub fn into_rows(self) -> impl Iterator<Item = PageItem> {
         let url = self.url;
-        self.items.into_iter().map(move |data| PageItem { data, url: url.clone() })
+        self.items.into_iter().map(move |data| PageItem {
+            data,
+            url: url.clone(),
+        })
     }
 }
 
@@ -118,7 +124,12 @@ pub trait Paginator {
 
     /// Splits a page into its items and what to fetch next. `request` is the request
     /// that was sent (before hooks), `body` the parsed JSON body.
-    fn next_page(&mut self, request: &Request, response: &ApiResponse, body: Value) -> Result<PageOutcome, ApiError>;
+    fn next_page(
+        &mut self,
+        request: &Request,
+        response: &ApiResponse,
+        body: Value,
+    ) -> Result<PageOutcome, ApiError>;
 }
 
 /// The value at a dotted path (`"data.repository.issues"`; `""` is the value itself).
@@ -139,24 +150,39 @@ fn value_at_mut<'a>(value: &'a mut Value, path: &str) -> Option<&'a mut Value> {
     }
     path.split('.').try_fold(value, |v, key| match v {
         Value::Object(map) => map.get_mut(key),
-        Value::Array(items) => key.parse::<usize>().ok().and_then(move |i| items.get_mut(i)),
+        Value::Array(items) => key
+            .parse::<usize>()
+            .ok()
+            .and_then(move |i| items.get_mut(i)),
         _ => None,
     })
 }
 
 /// Takes the array at `path` out of `body`: a `null` is an empty page; a missing path or
 /// something else than an array is an [`ApiError::Pagination`].
-pub fn items_at(body: &mut Value, path: &str, response: &ApiResponse) -> Result<Vec<Value>, ApiError> {
+pub fn items_at(
+    body: &mut Value,
+    path: &str,
+    response: &ApiResponse,
+) -> Result<Vec<Value>, ApiError> {
     match value_at_mut(body, path) {
         Some(Value::Array(items)) => Ok(std::mem::take(items)),
         Some(Value::Null) => Ok(Vec::new()),
         Some(other) => Err(pagination_error(
             response,
-            format!("`{}` is {}, not an array of items", shown_path(path), kind(other)),
+            format!(
+                "`{}` is {}, not an array of items",
+                shown_path(path),
+                kind(other)
+            ),
         )),
         None => Err(pagination_error(
             response,
-            format!("the response has no `{}` (body: {})", shown_path(path), redact::excerpt(&response.body, 120)),
+            format!(
+                "the response has no `{}` (body: {})",
+                shown_path(path),
+                redact::excerpt(&response.body, 120)
+            ),
         )),
     }
 }
@@ -181,7 +207,10 @@ fn kind(value: &Value) -> &'static str {
 }
 
 fn pagination_error(response: &ApiResponse, message: String) -> ApiError {
-    ApiError::Pagination { url: response.redacted_url(), message }
+    ApiError::Pagination {
+        url: response.redacted_url(),
+        message,
+    }
 }
 
 /// A token as text: a non-empty string or a number; `null`, `""` and `false` mean none.
@@ -195,7 +224,9 @@ fn token_text(value: Option<&Value>) -> Option<String> {
 
 fn number_at(body: &Value, path: &str) -> Option<u64> {
     match value_at(body, path)? {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -237,7 +268,12 @@ impl TokenPaginator {
 }
 
 impl Paginator for TokenPaginator {
-    fn next_page(&mut self, request: &Request, response: &ApiResponse, mut body: Value) -> Result<PageOutcome, ApiError> {
+    fn next_page(
+        &mut self,
+        request: &Request,
+        response: &ApiResponse,
+        mut body: Value,
+    ) -> Result<PageOutcome, ApiError> {
         let token = token_text(value_at(&body, &self.next_page_token_attr));
         let items = items_at(&mut body, &self.items_attr, response)?;
         let next = match token {
@@ -270,15 +306,32 @@ pub struct HeaderTokenPaginator {
 impl HeaderTokenPaginator {
     /// Items at `items_attr`, the token in the `header` header (absent or empty: last
     /// page), sent back as `param`.
-    pub fn new(items_attr: impl Into<String>, header: impl Into<String>, param: impl Into<String>) -> Self {
-        HeaderTokenPaginator { items_attr: items_attr.into(), header: header.into(), param: param.into() }
+    pub fn new(
+        items_attr: impl Into<String>,
+        header: impl Into<String>,
+        param: impl Into<String>,
+    ) -> Self {
+        HeaderTokenPaginator {
+            items_attr: items_attr.into(),
+            header: header.into(),
+            param: param.into(),
+        }
     }
 }
 
 impl Paginator for HeaderTokenPaginator {
-    fn next_page(&mut self, request: &Request, response: &ApiResponse, mut body: Value) -> Result<PageOutcome, ApiError> {
+    fn next_page(
+        &mut self,
+        request: &Request,
+        response: &ApiResponse,
+        mut body: Value,
+    ) -> Result<PageOutcome, ApiError> {
         let items = items_at(&mut body, &self.items_attr, response)?;
-        let next = match response.header(&self.header).map(str::trim).filter(|t| !t.is_empty()) {
+        let next = match response
+            .header(&self.header)
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
             Some(token) => {
                 let mut next = request.clone();
                 next.set_query(&self.param, token);
@@ -302,7 +355,13 @@ enum Total {
 impl Total {
     /// The number of pages, given the first page and its size.
     fn pages(&self, response: &ApiResponse, body: &Value, page_len: usize) -> Option<u64> {
-        let items = |total: u64| if page_len == 0 { 0 } else { total.div_ceil(page_len as u64) };
+        let items = |total: u64| {
+            if page_len == 0 {
+                0
+            } else {
+                total.div_ceil(page_len as u64)
+            }
+        };
         match self {
             Total::PagesAttr(path) => number_at(body, path),
             Total::ItemsAttr(path) => number_at(body, path).map(items),
@@ -406,16 +465,30 @@ impl Paginator for PageNumberPaginator {
         Ok(request)
     }
 
-    fn next_page(&mut self, request: &Request, response: &ApiResponse, mut body: Value) -> Result<PageOutcome, ApiError> {
-        let page = request.query_param(&self.page_param).and_then(|p| p.parse::<u64>().ok()).unwrap_or(self.first_page);
+    fn next_page(
+        &mut self,
+        request: &Request,
+        response: &ApiResponse,
+        mut body: Value,
+    ) -> Result<PageOutcome, ApiError> {
+        let page = request
+            .query_param(&self.page_param)
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(self.first_page);
         let items = items_at(&mut body, &self.items_attr, response)?;
         if items.is_empty() {
-            return Ok(PageOutcome { items, next: NextPage::Done });
+            return Ok(PageOutcome {
+                items,
+                next: NextPage::Done,
+            });
         }
         if let Some(total) = &self.total {
             let next = if page == self.first_page {
                 let pages = total.pages(response, &body, items.len()).ok_or_else(|| {
-                    pagination_error(response, "the response does not say how many pages there are".into())
+                    pagination_error(
+                        response,
+                        "the response does not say how many pages there are".into(),
+                    )
                 })?;
                 let rest = (self.first_page + 1..self.first_page.saturating_add(pages))
                     .map(|p| self.page_request(request, p))
@@ -426,7 +499,10 @@ impl Paginator for PageNumberPaginator {
             };
             return Ok(PageOutcome { items, next });
         }
-        let short = self.page_size.as_ref().is_some_and(|(_, size)| (items.len() as u64) < *size);
+        let short = self
+            .page_size
+            .as_ref()
+            .is_some_and(|(_, size)| (items.len() as u64) < *size);
         let next = if self.stop_on_short_page && short {
             NextPage::Done
         } else {
@@ -492,20 +568,37 @@ impl Paginator for OffsetPaginator {
         Ok(request)
     }
 
-    fn next_page(&mut self, request: &Request, response: &ApiResponse, mut body: Value) -> Result<PageOutcome, ApiError> {
-        let offset = request.query_param(&self.offset_param).and_then(|p| p.parse::<u64>().ok()).unwrap_or(0);
+    fn next_page(
+        &mut self,
+        request: &Request,
+        response: &ApiResponse,
+        mut body: Value,
+    ) -> Result<PageOutcome, ApiError> {
+        let offset = request
+            .query_param(&self.offset_param)
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(0);
         let total = self.total_attr.as_deref().map(|path| {
-            number_at(&body, path).ok_or_else(|| pagination_error(response, format!("the response has no number at `{path}`")))
+            number_at(&body, path).ok_or_else(|| {
+                pagination_error(response, format!("the response has no number at `{path}`"))
+            })
         });
         let items = items_at(&mut body, &self.items_attr, response)?;
         if items.is_empty() {
-            return Ok(PageOutcome { items, next: NextPage::Done });
+            return Ok(PageOutcome {
+                items,
+                next: NextPage::Done,
+            });
         }
         let step = items.len() as u64;
         let next = match total {
             Some(total) if offset == 0 => {
                 let total = total?;
-                let rest = (1..).map(|i| i * step).take_while(|o| *o < total).map(|o| self.offset_request(request, o)).collect();
+                let rest = (1..)
+                    .map(|i| i * step)
+                    .take_while(|o| *o < total)
+                    .map(|o| self.offset_request(request, o))
+                    .collect();
                 NextPage::Remaining(rest)
             }
             Some(_) => NextPage::Done,
@@ -549,14 +642,19 @@ impl LinkHeaderPaginator {
     }
 }
 
-/// The `rel="next"` target of `Link` headers, resolved against `base`.
+/// The `rel="next"` target of a response's `Link` headers, resolved against the
+/// response URL.
 pub fn link_next(response: &ApiResponse) -> Option<Url> {
     for value in response.headers.get_all(reqwest::header::LINK) {
         let Ok(text) = value.to_str() else { continue };
         for link in split_links(text) {
-            let Some((target, params)) = parse_link(link) else { continue };
+            let Some((target, params)) = parse_link(link) else {
+                continue;
+            };
             let is_next = params.iter().any(|(k, v)| {
-                k.eq_ignore_ascii_case("rel") && v.split_ascii_whitespace().any(|r| r.eq_ignore_ascii_case("next"))
+                k.eq_ignore_ascii_case("rel")
+                    && v.split_ascii_whitespace()
+                        .any(|r| r.eq_ignore_ascii_case("next"))
             });
             if is_next {
                 return response.url.join(target).ok();
@@ -610,14 +708,22 @@ impl Paginator for LinkHeaderPaginator {
         Ok(request)
     }
 
-    fn next_page(&mut self, request: &Request, response: &ApiResponse, mut body: Value) -> Result<PageOutcome, ApiError> {
+    fn next_page(
+        &mut self,
+        request: &Request,
+        response: &ApiResponse,
+        mut body: Value,
+    ) -> Result<PageOutcome, ApiError> {
         let items = items_at(&mut body, &self.items_attr, response)?;
         let next = match link_next(response) {
             Some(url) => {
                 if url.origin() != request.url.origin() {
                     return Err(pagination_error(
                         response,
-                        format!("the next page is on another origin ({})", redact::redact_url(&url)),
+                        format!(
+                            "the next page is on another origin ({})",
+                            redact::redact_url(&url)
+                        ),
                     ));
                 }
                 let mut next = request.clone();
@@ -662,7 +768,11 @@ pub struct CursorPaginator {
 impl CursorPaginator {
     /// Items at `items_attr`, the page info at `page_info_attr`, the cursor set as the
     /// GraphQL variable `variable` (in `variables` of the JSON body).
-    pub fn graphql(items_attr: impl Into<String>, page_info_attr: impl Into<String>, variable: impl Into<String>) -> Self {
+    pub fn graphql(
+        items_attr: impl Into<String>,
+        page_info_attr: impl Into<String>,
+        variable: impl Into<String>,
+    ) -> Self {
         CursorPaginator {
             items_attr: items_attr.into(),
             page_info_attr: page_info_attr.into(),
@@ -673,8 +783,15 @@ impl CursorPaginator {
     }
 
     /// Like [`graphql`](Self::graphql), with the cursor sent as the query parameter `param`.
-    pub fn query(items_attr: impl Into<String>, page_info_attr: impl Into<String>, param: impl Into<String>) -> Self {
-        CursorPaginator { target: CursorTarget::Query(param.into()), ..Self::graphql(items_attr, page_info_attr, "") }
+    pub fn query(
+        items_attr: impl Into<String>,
+        page_info_attr: impl Into<String>,
+        param: impl Into<String>,
+    ) -> Self {
+        CursorPaginator {
+            target: CursorTarget::Query(param.into()),
+            ..Self::graphql(items_attr, page_info_attr, "")
+        }
     }
 
     /// The names of the page-info fields (default `endCursor` and `hasNextPage`).
@@ -686,17 +803,32 @@ impl CursorPaginator {
 }
 
 impl Paginator for CursorPaginator {
-    fn next_page(&mut self, request: &Request, response: &ApiResponse, mut body: Value) -> Result<PageOutcome, ApiError> {
-        if let Some(errors) = body.get("errors").and_then(Value::as_array).filter(|e| !e.is_empty()) {
-            let first = errors[0].get("message").and_then(Value::as_str).unwrap_or("unknown error");
+    fn next_page(
+        &mut self,
+        request: &Request,
+        response: &ApiResponse,
+        mut body: Value,
+    ) -> Result<PageOutcome, ApiError> {
+        if let Some(errors) = body
+            .get("errors")
+            .and_then(Value::as_array)
+            .filter(|e| !e.is_empty())
+        {
+            let first = errors[0]
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown error");
             let message = format!("GraphQL error: {}", redact::one_line(first, 200));
-            if body.get("data").map_or(true, Value::is_null) {
+            if matches!(body.get("data"), None | Some(Value::Null)) {
                 return Err(pagination_error(response, message));
             }
             tracing::warn!(url = %response.redacted_url(), "{message}");
         }
         let info = value_at(&body, &self.page_info_attr);
-        let has_next = info.and_then(|i| i.get(&self.has_next_field)).and_then(Value::as_bool).unwrap_or(false);
+        let has_next = info
+            .and_then(|i| i.get(&self.has_next_field))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let cursor = token_text(info.and_then(|i| i.get(&self.end_cursor_field)));
         let items = items_at(&mut body, &self.items_attr, response)?;
         let next = match (has_next, cursor) {
@@ -706,12 +838,20 @@ impl Paginator for CursorPaginator {
                     CursorTarget::Query(param) => next.set_query(param, cursor),
                     CursorTarget::Variable(name) => {
                         let body = next.json_body_mut().ok_or_else(|| {
-                            pagination_error(response, "a GraphQL cursor needs a JSON request body".into())
+                            pagination_error(
+                                response,
+                                "a GraphQL cursor needs a JSON request body".into(),
+                            )
                         })?;
                         let Some(obj) = body.as_object_mut() else {
-                            return Err(pagination_error(response, "the JSON request body is not an object".into()));
+                            return Err(pagination_error(
+                                response,
+                                "the JSON request body is not an object".into(),
+                            ));
                         };
-                        let vars = obj.entry("variables").or_insert_with(|| Value::Object(Default::default()));
+                        let vars = obj
+                            .entry("variables")
+                            .or_insert_with(|| Value::Object(Default::default()));
                         if vars.is_null() {
                             *vars = Value::Object(Default::default());
                         }
@@ -720,7 +860,10 @@ impl Paginator for CursorPaginator {
                                 vars.insert(name.clone(), Value::String(cursor));
                             }
                             None => {
-                                return Err(pagination_error(response, "`variables` of the request body is not an object".into()))
+                                return Err(pagination_error(
+                                    response,
+                                    "`variables` of the request body is not an object".into(),
+                                ))
                             }
                         }
                     }
@@ -737,13 +880,18 @@ fn decode_item<T: DeserializeOwned>(item: Value, url: &str) -> Result<T, ApiErro
     let excerpt = || redact::one_line(&item.to_string(), 200);
     match T::deserialize(&item) {
         Ok(v) => Ok(v),
-        Err(e) => Err(ApiError::Json { url: url.to_string(), message: e.to_string(), excerpt: excerpt() }),
+        Err(e) => Err(ApiError::Json {
+            url: url.to_string(),
+            message: e.to_string(),
+            excerpt: excerpt(),
+        }),
     }
 }
 
 /// The pages of a listing, as a [`Stream`] of [`Page`]s; made by
 /// [`ApiClient::paginate`]. Nothing is fetched until the stream is polled. After an
-/// error the stream ends.
+/// error the stream ends. Like plugin futures, it is not `Send`: poll it on the task
+/// that runs the stream (no `tokio::spawn`).
 ///
 /// ```no_run
 /// # use devlake::api::*;
@@ -782,7 +930,13 @@ impl std::fmt::Debug for Pages {
 
 impl Pages {
     pub(crate) fn new(client: ApiClient, request: Request, paginator: Box<dyn Paginator>) -> Self {
-        Pages { client, start: Some((request, paginator)), concurrency: 1, max_pages: None, stream: None }
+        Pages {
+            client,
+            start: Some((request, paginator)),
+            concurrency: 1,
+            max_pages: None,
+            stream: None,
+        }
     }
 
     /// Fetches up to `n` pages at once when the paginator knows the remaining pages in
@@ -800,7 +954,7 @@ impl Pages {
     }
 
     /// The items of all pages.
-    pub fn items(self) -> impl Stream<Item = Result<Value, ApiError>> {
+    pub fn items(self) -> impl Stream<Item = Result<Value, ApiError>> + Unpin {
         self.flat_map(|page| {
             stream::iter(match page {
                 Ok(page) => page.items.into_iter().map(Ok).collect::<Vec<_>>(),
@@ -810,7 +964,7 @@ impl Pages {
     }
 
     /// The items of all pages, each with the URL of its page.
-    pub fn rows(self) -> impl Stream<Item = Result<PageItem, ApiError>> {
+    pub fn rows(self) -> impl Stream<Item = Result<PageItem, ApiError>> + Unpin {
         self.flat_map(|page| {
             stream::iter(match page {
                 Ok(page) => page.into_rows().map(Ok).collect::<Vec<_>>(),
@@ -820,12 +974,15 @@ impl Pages {
     }
 
     /// The items of all pages, decoded into `T`.
-    pub fn items_as<T: DeserializeOwned>(self) -> impl Stream<Item = Result<T, ApiError>> {
+    pub fn items_as<T: DeserializeOwned>(self) -> impl Stream<Item = Result<T, ApiError>> + Unpin {
         self.flat_map(|page| {
             stream::iter(match page {
                 Ok(page) => {
                     let url = page.url;
-                    page.items.into_iter().map(|item| decode_item(item, &url)).collect::<Vec<_>>()
+                    page.items
+                        .into_iter()
+                        .map(|item| decode_item(item, &url))
+                        .collect::<Vec<_>>()
                 }
                 Err(e) => vec![Err(e)],
             })
@@ -896,7 +1053,8 @@ struct Run {
 
 impl Run {
     fn left(&self) -> u64 {
-        self.max_pages.map_or(u64::MAX, |m| m.saturating_sub(self.fetched))
+        self.max_pages
+            .map_or(u64::MAX, |m| m.saturating_sub(self.fetched))
     }
 
     async fn step(&mut self) -> Option<Result<Page, ApiError>> {
@@ -930,7 +1088,10 @@ impl Run {
         self.state = match next {
             NextPage::Done => RunState::Done,
             NextPage::Request(next) => {
-                if next.url == request.url && next.body == request.body && next.method == request.method {
+                if next.url == request.url
+                    && next.body == request.body
+                    && next.method == request.method
+                {
                     RunState::Failed(ApiError::Pagination {
                         url: page.url.clone(),
                         message: "the next page is the page just fetched".into(),
@@ -960,7 +1121,11 @@ impl Run {
         Ok(page)
     }
 
-    fn parse(&mut self, request: &Request, response: ApiResponse) -> Result<(Page, NextPage), ApiError> {
+    fn parse(
+        &mut self,
+        request: &Request,
+        response: ApiResponse,
+    ) -> Result<(Page, NextPage), ApiError> {
         let body = response.json_value()?;
         let outcome = self.paginator.next_page(request, &response, body)?;
         self.fetched += 1;

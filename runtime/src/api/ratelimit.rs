@@ -119,7 +119,12 @@ impl RateLimiter {
         let logs = config.budgets.iter().map(|_| VecDeque::new()).collect();
         RateLimiter {
             config,
-            state: Mutex::new(State { logs, last: None, paused_until: None, stats: RateLimitStats::default() }),
+            state: Mutex::new(State {
+                logs,
+                last: None,
+                paused_until: None,
+                stats: RateLimitStats::default(),
+            }),
         }
     }
 
@@ -195,7 +200,10 @@ impl RateLimiter {
         }
         let wait = exhausted_wait(headers, SystemTime::now())?;
         let wait = wait.min(self.config.max_header_wait);
-        tracing::debug!(wait_ms = wait.as_millis() as u64, "API rate limit exhausted; pausing");
+        tracing::debug!(
+            wait_ms = wait.as_millis() as u64,
+            "API rate limit exhausted; pausing"
+        );
         self.pause_for(wait);
         Some(wait)
     }
@@ -207,22 +215,36 @@ impl RateLimiter {
 }
 
 fn header_f64(headers: &HeaderMap, names: &[&str]) -> Option<f64> {
-    names.iter().find_map(|n| headers.get(*n)?.to_str().ok()?.trim().parse::<f64>().ok())
+    names
+        .iter()
+        .find_map(|n| headers.get(*n)?.to_str().ok()?.trim().parse::<f64>().ok())
 }
 
 /// When the headers say no request is left: how long until the reset (at least one
 /// second, and one minute when no reset is given).
 pub(crate) fn exhausted_wait(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let remaining =
-        header_f64(headers, &["x-ratelimit-remaining", "ratelimit-remaining", "x-rate-limit-remaining"])?;
+    let remaining = header_f64(
+        headers,
+        &[
+            "x-ratelimit-remaining",
+            "ratelimit-remaining",
+            "x-rate-limit-remaining",
+        ],
+    )?;
     if remaining > 0.0 {
         return None;
     }
-    let reset = header_f64(headers, &["x-ratelimit-reset", "ratelimit-reset", "x-rate-limit-reset"]);
+    let reset = header_f64(
+        headers,
+        &["x-ratelimit-reset", "ratelimit-reset", "x-rate-limit-reset"],
+    );
     let wait = match reset {
         Some(r) if r.is_finite() && r >= 1e9 => {
             // A Unix time (GitHub, GitLab).
-            let now_s = now.duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+            let now_s = now
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0);
             Duration::from_secs_f64((r - now_s).clamp(0.0, 1e9))
         }
         // A number of seconds (the IETF draft headers).
@@ -249,16 +271,28 @@ mod tests {
     fn reads_rate_limit_headers() {
         let now = SystemTime::now();
         let epoch = now.duration_since(UNIX_EPOCH).unwrap().as_secs();
-        assert_eq!(exhausted_wait(&headers(&[("x-ratelimit-remaining", "3")]), now), None);
+        assert_eq!(
+            exhausted_wait(&headers(&[("x-ratelimit-remaining", "3")]), now),
+            None
+        );
         assert_eq!(exhausted_wait(&headers(&[]), now), None);
-        let h = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &(epoch + 100).to_string())]);
+        let h = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", &(epoch + 100).to_string()),
+        ]);
         let w = exhausted_wait(&h, now).unwrap();
-        assert!(w > Duration::from_secs(98) && w <= Duration::from_secs(100), "{w:?}");
+        assert!(
+            w > Duration::from_secs(98) && w <= Duration::from_secs(100),
+            "{w:?}"
+        );
         let h = headers(&[("ratelimit-remaining", "0"), ("ratelimit-reset", "30")]);
         assert_eq!(exhausted_wait(&h, now), Some(Duration::from_secs(30)));
         let h = headers(&[("x-ratelimit-remaining", "0")]);
         assert_eq!(exhausted_wait(&h, now), Some(Duration::from_secs(60)));
-        let h = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "1000000000")]);
+        let h = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "1000000000"),
+        ]);
         assert_eq!(exhausted_wait(&h, now), Some(Duration::from_secs(1)));
     }
 }

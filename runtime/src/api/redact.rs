@@ -28,7 +28,11 @@ pub fn redact_url(url: &Url) -> String {
         let pairs: Vec<(String, String)> = url
             .query_pairs()
             .map(|(k, v)| {
-                let v = if is_secret_param(&k) { MASK.to_string() } else { v.into_owned() };
+                let v = if is_secret_param(&k) {
+                    MASK.to_string()
+                } else {
+                    v.into_owned()
+                };
                 (k.into_owned(), v)
             })
             .collect();
@@ -38,10 +42,6 @@ pub fn redact_url(url: &Url) -> String {
             for (k, v) in &pairs {
                 query.append_pair(k, v);
             }
-            drop(query);
-            // `append_pair` encodes the mask; show it as written.
-            let text = url.to_string().replace("%2A%2A%2A", MASK);
-            return text;
         }
     }
     url.to_string()
@@ -63,10 +63,28 @@ fn is_secret_param(name: &str) -> bool {
         return false;
     }
     const CONTAINS: [&str; 11] = [
-        "token", "secret", "password", "passwd", "apikey", "api_key", "api-key", "access_key",
-        "accesskey", "credential", "signature",
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "apikey",
+        "api_key",
+        "api-key",
+        "access_key",
+        "accesskey",
+        "credential",
+        "signature",
     ];
-    const EXACT: [&str; 8] = ["key", "sig", "auth", "code", "pwd", "session", "sessionid", "jwt"];
+    const EXACT: [&str; 8] = [
+        "key",
+        "sig",
+        "auth",
+        "code",
+        "pwd",
+        "session",
+        "sessionid",
+        "jwt",
+    ];
     CONTAINS.iter().any(|s| name.contains(s)) || EXACT.contains(&name.as_str())
 }
 
@@ -159,7 +177,10 @@ mod tests {
     #[test]
     fn redacts_credentials_and_tokens() {
         let url = Url::parse("http://u:p@h:1/x?private_token=a&pageToken=b&q=1#f").unwrap();
-        assert_eq!(redact_url(&url), "http://h:1/x?private_token=***&pageToken=b&q=1");
+        assert_eq!(
+            redact_url(&url),
+            "http://h:1/x?private_token=***&pageToken=b&q=1"
+        );
         let url = Url::parse("http://h/x?q=1").unwrap();
         assert_eq!(redact_url(&url), "http://h/x?q=1");
     }
@@ -169,6 +190,9 @@ mod tests {
         assert_eq!(one_line("a\n  b\tc", 10), "a b c");
         assert_eq!(one_line("abcdef", 3), "abc…");
         assert_eq!(one_line("  ab  ", 10), "ab");
-        assert_eq!(strip_userinfo("proxy http://u:p@h:1 failed"), "proxy http://h:1 failed");
+        assert_eq!(
+            strip_userinfo("proxy http://u:p@h:1 failed"),
+            "proxy http://h:1 failed"
+        );
     }
 }

@@ -51,7 +51,10 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// A policy that never retries.
     pub fn none() -> Self {
-        RetryPolicy { max_retries: 0, ..RetryPolicy::default() }
+        RetryPolicy {
+            max_retries: 0,
+            ..RetryPolicy::default()
+        }
     }
 
     /// Sets how many times a failed request is sent again.
@@ -82,11 +85,15 @@ impl RetryPolicy {
     /// The wait before retry number `retry` (1 for the first retry).
     pub fn backoff_for(&self, retry: u32) -> Duration {
         let exp = retry.saturating_sub(1).min(30);
-        let wait = self.initial_backoff.saturating_mul(1u32 << exp).min(self.max_backoff);
+        let wait = self
+            .initial_backoff
+            .saturating_mul(1u32 << exp)
+            .min(self.max_backoff);
         if self.jitter && !wait.is_zero() {
             use rand::Rng;
             let half = wait / 2;
-            let extra = rand::thread_rng().gen_range(0..=half.as_micros().min(u64::MAX as u128) as u64);
+            let extra =
+                rand::thread_rng().gen_range(0..=half.as_micros().min(u64::MAX as u128) as u64);
             half + Duration::from_micros(extra)
         } else {
             wait
@@ -124,8 +131,14 @@ mod tests {
         let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
         h.insert(RETRY_AFTER, HeaderValue::from_str(&date).unwrap());
         let d = parse_retry_after(&h, now).unwrap();
-        assert!(d <= Duration::from_secs(30) && d >= Duration::from_secs(28), "{d:?}");
-        h.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        assert!(
+            d <= Duration::from_secs(30) && d >= Duration::from_secs(28),
+            "{d:?}"
+        );
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
         assert_eq!(parse_retry_after(&h, now), Some(Duration::ZERO));
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(parse_retry_after(&h, now), None);

@@ -20,7 +20,9 @@ pub async fn serve(router: Router) -> String {
 
 /// Like [`serve`], returning the address.
 pub async fn serve_addr(router: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1");
     let addr = listener.local_addr().expect("local addr");
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
@@ -33,7 +35,9 @@ pub async fn serve_addr(router: Router) -> SocketAddr {
 
 /// A port on 127.0.0.1 where nothing listens.
 pub async fn closed_port() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let port = listener.local_addr().expect("addr").port();
     drop(listener);
     port
@@ -98,16 +102,27 @@ pub struct Recorder(Arc<Mutex<Vec<Seen>>>);
 impl Recorder {
     pub async fn record(&self, req: Request) -> Seen {
         let (parts, body) = req.into_parts();
-        let body: Bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+        let body: Bytes = axum::body::to_bytes(body, 1 << 20)
+            .await
+            .unwrap_or_default();
         let query = parts
             .uri
             .query()
-            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
             .unwrap_or_default();
         let headers = parts
             .headers
             .iter()
-            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("?").to_string()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    v.to_str().unwrap_or("?").to_string(),
+                )
+            })
             .collect();
         let seen = Seen {
             method: parts.method.to_string(),

@@ -1,0 +1,405 @@
+//! Code and code review (DevLake's `code` package): repos, commits, refs and pull requests.
+
+use crate::model::{DateTime, Model, ModelDescriptor};
+
+/// Status of a pull request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, crate::Enum)]
+#[devlake(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PullRequestStatus {
+    /// Open.
+    Open,
+    /// Closed without merging.
+    Closed,
+    /// Merged.
+    Merged,
+}
+
+/// Kind of pull-request comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, crate::Enum)]
+#[devlake(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PullRequestCommentType {
+    /// A comment on the pull request as a whole.
+    Normal,
+    /// A comment on a line of the diff.
+    Diff,
+    /// A review (approval, change request).
+    Review,
+}
+
+/// This module's tables, in DevLake's order.
+pub fn tables() -> Vec<&'static ModelDescriptor> {
+    vec![
+        Commit::descriptor(),
+        CommitFile::descriptor(),
+        CommitFileComponent::descriptor(),
+        CommitParent::descriptor(),
+        Component::descriptor(),
+        CommitLineChange::descriptor(),
+        PullRequest::descriptor(),
+        PullRequestComment::descriptor(),
+        PullRequestCommit::descriptor(),
+        PullRequestLabel::descriptor(),
+        PullRequestReviewer::descriptor(),
+        PullRequestAssignee::descriptor(),
+        Ref::descriptor(),
+        CommitsDiff::descriptor(),
+        RefCommit::descriptor(),
+        RefsPrCherrypick::descriptor(),
+        Repo::descriptor(),
+        RepoCommit::descriptor(),
+        RepoLanguage::descriptor(),
+        RepoSnapshot::descriptor(),
+    ]
+}
+
+/// A commit (`commits`), keyed by its SHA.
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(domain, table = "commits")]
+pub struct Commit {
+    #[devlake(primary_key, sql_type = "varchar(40)")]
+    pub sha: String,
+    pub additions: Option<i64>,
+    pub deletions: Option<i64>,
+    pub dev_eq: Option<i64>,
+    pub message: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub author_name: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub author_email: Option<String>,
+    pub authored_date: Option<DateTime>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub author_id: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub committer_name: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub committer_email: Option<String>,
+    pub committed_date: Option<DateTime>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub committer_id: Option<String>,
+}
+
+/// A file a commit changed, with its line counts (`commit_files`).
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(domain, table = "commit_files")]
+pub struct CommitFile {
+    /// Domain id; the framework fills it from the tool model when empty.
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub id: String,
+    #[devlake(sql_type = "varchar(40)")]
+    pub commit_sha: Option<String>,
+    #[devlake(sql_type = "text")]
+    pub file_path: Option<String>,
+    pub additions: Option<i64>,
+    pub deletions: Option<i64>,
+}
+
+/// The component a changed file belongs to (`commit_file_components`).
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(domain, table = "commit_file_components")]
+pub struct CommitFileComponent {
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub commit_file_id: String,
+    #[devlake(sql_type = "varchar(255)")]
+    pub component_name: Option<String>,
+}
+
+/// A commit-to-parent edge of the commit graph (`commit_parents`).
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(domain, table = "commit_parents")]
+pub struct CommitParent {
+    #[devlake(primary_key, sql_type = "varchar(40)")]
+    pub commit_sha: String,
+    #[devlake(primary_key, sql_type = "varchar(40)")]
+    pub parent_commit_sha: String,
+}
+
+/// A named part of a repo, matched by file path (`components`).
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(plain, table = "components")]
+pub struct Component {
+    #[devlake(sql_type = "varchar(255)")]
+    pub repo_id: Option<String>,
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub name: String,
+    #[devlake(sql_type = "varchar(255)")]
+    pub path_regex: Option<String>,
+}
+
+/// One line a commit changed, by hunk (`commit_line_change`).
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(domain, table = "commit_line_change")]
+pub struct CommitLineChange {
+    /// Domain id; the framework fills it from the tool model when empty.
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub id: String,
+    #[devlake(sql_type = "varchar(40)")]
+    pub commit_sha: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub new_file_path: Option<String>,
+    #[devlake(sql_type = "int")]
+    pub line_no_new: Option<i64>,
+    #[devlake(sql_type = "int")]
+    pub line_no_old: Option<i64>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub old_file_path: Option<String>,
+    #[devlake(sql_type = "int")]
+    pub hunk_num: Option<i64>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub changed_type: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub prev_commit: Option<String>,
+}
+
+/// A pull request or merge request (`pull_requests`).
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(domain, table = "pull_requests")]
+pub struct PullRequest {
+    /// Domain id; the framework fills it from the tool model when empty.
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub id: String,
+    #[devlake(sql_type = "varchar(191)")]
+    pub base_repo_id: Option<String>,
+    #[devlake(sql_type = "varchar(191)")]
+    pub head_repo_id: Option<String>,
+    #[devlake(sql_type = "varchar(100)")]
+    pub status: Option<PullRequestStatus>,
+    #[devlake(sql_type = "varchar(100)")]
+    pub original_status: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub url: Option<String>,
+    #[devlake(sql_type = "varchar(100)")]
+    pub author_name: Option<String>,
+    #[devlake(sql_type = "varchar(100)")]
+    pub author_id: Option<String>,
+    #[devlake(sql_type = "varchar(100)")]
+    pub merged_by_name: Option<String>,
+    #[devlake(sql_type = "varchar(100)")]
+    pub merged_by_id: Option<String>,
+    #[devlake(sql_type = "varchar(100)")]
+    pub parent_pr_id: Option<String>,
+    pub pull_request_key: Option<i64>,
+    pub created_date: Option<DateTime>,
+    pub merged_date: Option<DateTime>,
+    pub closed_date: Option<DateTime>,
+    #[devlake(sql_type = "varchar(100)")]
+    pub r#type: Option<String>,
+    #[devlake(sql_type = "varchar(100)")]
+    pub component: Option<String>,
+    #[devlake(sql_type = "varchar(40)")]
+    pub merge_commit_sha: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub head_ref: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub base_ref: Option<String>,
+    #[devlake(sql_type = "varchar(40)")]
+    pub base_commit_sha: Option<String>,
+    #[devlake(sql_type = "varchar(40)")]
+    pub head_commit_sha: Option<String>,
+    pub additions: Option<i64>,
+    pub deletions: Option<i64>,
+    pub is_draft: Option<bool>,
+}
+
+/// A comment or review on a pull request (`pull_request_comments`).
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(domain, table = "pull_request_comments")]
+pub struct PullRequestComment {
+    /// Domain id; the framework fills it from the tool model when empty.
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub id: String,
+    #[devlake(sql_type = "varchar(191)")]
+    pub pull_request_id: Option<String>,
+    pub body: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub account_id: Option<String>,
+    pub created_date: Option<DateTime>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub commit_sha: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub r#type: Option<PullRequestCommentType>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub review_id: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub status: Option<String>,
+}
+
+/// A commit of a pull request (`pull_request_commits`).
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(domain, table = "pull_request_commits")]
+pub struct PullRequestCommit {
+    #[devlake(primary_key, sql_type = "varchar(40)")]
+    pub commit_sha: String,
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub pull_request_id: String,
+    #[devlake(sql_type = "varchar(255)")]
+    pub commit_author_name: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub commit_author_email: Option<String>,
+    pub commit_authored_date: Option<DateTime>,
+}
+
+/// A label on a pull request (`pull_request_labels`).
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(domain, table = "pull_request_labels")]
+pub struct PullRequestLabel {
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub pull_request_id: String,
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub label_name: String,
+}
+
+/// A reviewer of a pull request (`pull_request_reviewers`).
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(domain, table = "pull_request_reviewers")]
+pub struct PullRequestReviewer {
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub pull_request_id: String,
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub reviewer_id: String,
+    #[devlake(sql_type = "varchar(255)")]
+    pub name: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub user_name: Option<String>,
+}
+
+/// An assignee of a pull request (`pull_request_assignees`).
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(domain, table = "pull_request_assignees")]
+pub struct PullRequestAssignee {
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub pull_request_id: String,
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub assignee_id: String,
+    #[devlake(sql_type = "varchar(255)")]
+    pub name: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub user_name: Option<String>,
+}
+
+/// A branch or tag of a repo (`refs`).
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(domain, table = "refs")]
+pub struct Ref {
+    /// Domain id; the framework fills it from the tool model when empty.
+    #[devlake(primary_key, sql_type = "varchar(500)")]
+    pub id: String,
+    #[devlake(sql_type = "varchar(255)")]
+    pub repo_id: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub name: Option<String>,
+    #[devlake(sql_type = "varchar(40)")]
+    pub commit_sha: Option<String>,
+    pub is_default: Option<bool>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub ref_type: Option<String>,
+    pub created_date: Option<DateTime>,
+}
+
+/// A commit in the difference between two commits (`commits_diffs`).
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(plain, table = "commits_diffs")]
+pub struct CommitsDiff {
+    #[devlake(primary_key, sql_type = "varchar(40)")]
+    pub new_commit_sha: String,
+    #[devlake(primary_key, sql_type = "varchar(40)")]
+    pub old_commit_sha: String,
+    #[devlake(primary_key, sql_type = "varchar(40)")]
+    pub commit_sha: String,
+    pub sorting_index: Option<i64>,
+}
+
+/// The commits two compared refs pointed at (`ref_commits`).
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(plain, table = "ref_commits")]
+pub struct RefCommit {
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub new_ref_id: String,
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub old_ref_id: String,
+    #[devlake(sql_type = "varchar(40)")]
+    pub new_commit_sha: Option<String>,
+    #[devlake(sql_type = "varchar(40)")]
+    pub old_commit_sha: Option<String>,
+}
+
+/// A pull request cherry-picked onto other branches (`refs_pr_cherrypicks`).
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(domain, table = "refs_pr_cherrypicks")]
+pub struct RefsPrCherrypick {
+    #[devlake(sql_type = "varchar(255)")]
+    pub repo_name: Option<String>,
+    pub parent_pr_key: Option<i64>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub cherrypick_base_branches: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub cherrypick_pr_keys: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub parent_pr_url: Option<String>,
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub parent_pr_id: String,
+}
+
+/// A code repository; a domain scope (`repos`).
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(domain, table = "repos")]
+pub struct Repo {
+    /// Domain id; the framework fills it from the tool scope when empty.
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub id: String,
+    pub name: String,
+    pub url: Option<String>,
+    pub description: Option<String>,
+    // make-pipeline's scopes are decoded by Go's `json` tags, snake_case for these four.
+    #[devlake(sql_type = "varchar(255)", rename = "owner_id")]
+    pub owner_id: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub language: Option<String>,
+    #[devlake(rename = "forked_from")]
+    pub forked_from: Option<String>,
+    #[devlake(rename = "created_date")]
+    pub created_date: Option<DateTime>,
+    #[devlake(rename = "updated_date")]
+    pub updated_date: Option<DateTime>,
+    pub deleted: Option<bool>,
+}
+
+impl super::DomainScope for Repo {
+    const TYPE_NAME: &'static str = "Repo";
+}
+
+/// A commit that belongs to a repo (`repo_commits`).
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(domain, table = "repo_commits")]
+pub struct RepoCommit {
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub repo_id: String,
+    #[devlake(primary_key, sql_type = "varchar(40)")]
+    pub commit_sha: String,
+}
+
+/// How many bytes of one language a repo holds (`repo_languages`); it has no primary key.
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(plain, table = "repo_languages")]
+pub struct RepoLanguage {
+    #[devlake(sql_type = "varchar(255)")]
+    pub repo_id: Option<String>,
+    #[devlake(sql_type = "varchar(255)")]
+    pub language: Option<String>,
+    pub bytes: Option<i64>,
+}
+
+/// One line of a file as of a commit, for blame analysis (`repo_snapshot`).
+#[derive(Debug, Clone, Default, PartialEq, crate::Model)]
+#[devlake(domain, table = "repo_snapshot")]
+pub struct RepoSnapshot {
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub repo_id: String,
+    #[devlake(primary_key, sql_type = "varchar(40)")]
+    pub commit_sha: String,
+    #[devlake(primary_key, sql_type = "varchar(255)")]
+    pub file_path: String,
+    #[devlake(primary_key, sql_type = "int")]
+    pub line_no: i64,
+}

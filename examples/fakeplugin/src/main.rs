@@ -2,7 +2,12 @@
 //! reference plugin DevLake's own remote-plugin tests run. One stream of fake CI
 //! pipelines, converted into `cicd_pipelines`.
 //!
-//! Set `FAKE_N` to generate another number of pipelines than 250 (benchmarks).
+//! Set `FAKE_N` to generate another number of pipelines than 250 (benchmarks), or
+//! `FAKE_API_URL` to collect them from an HTTP API instead (`GET <url>/pipelines`, pages of
+//! `{"items": [...], "next": <token or null>}`, `Authorization: Bearer <token>`), as
+//! pydevlake's benchmark harness does with `FAKE_SOURCE=http`.
+
+mod api;
 
 mod migrations;
 mod models;
@@ -87,7 +92,10 @@ impl Stream<FakePlugin> for FakePipelineStream {
         vec![CicdPipeline::descriptor()]
     }
 
-    async fn collect(&self, _ctx: &Context<FakePlugin>, out: &mut RawSink<'_>) -> Result<()> {
+    async fn collect(&self, ctx: &Context<FakePlugin>, out: &mut RawSink<'_>) -> Result<()> {
+        if let Ok(url) = std::env::var("FAKE_API_URL") {
+            return api::FakeApi::new(&url, &ctx.connection)?.collect_pipelines(out).await;
+        }
         for i in 0..Self::count() {
             out.push(Self::fake_pipeline(i).to_json()).await?;
         }

@@ -50,7 +50,10 @@ impl Error {
     }
 
     /// Wraps any error with what was being done.
-    pub fn context<E: std::error::Error + Send + Sync + 'static>(context: impl fmt::Display, source: E) -> Self {
+    pub fn context<E: std::error::Error + Send + Sync + 'static>(
+        context: impl fmt::Display,
+        source: E,
+    ) -> Self {
         Error::Other {
             context: context.to_string(),
             source: Box::new(source),

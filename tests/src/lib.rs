@@ -11,14 +11,21 @@ use std::sync::OnceLock;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 /// `../shared/anchors/pydevlake` beside the workspace; panics with a clear message when
 /// the checkout has no `shared/` beside it.
 pub fn anchors() -> PathBuf {
     let p = workspace().join("../shared/anchors/pydevlake");
-    assert!(p.is_dir(), "pydevlake anchors not found at {} (shared/ must sit beside the repository)", p.display());
+    assert!(
+        p.is_dir(),
+        "pydevlake anchors not found at {} (shared/ must sit beside the repository)",
+        p.display()
+    );
     p
 }
 
@@ -40,7 +47,11 @@ pub fn build_example(name: &str) -> PathBuf {
             .env("DEVLAKE_PROFILE", "debug")
             .output()
             .expect("run build.sh");
-        assert!(out.status.success(), "{name}/build.sh failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{name}/build.sh failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         built.push(name.to_string());
     }
     dir.join("run.sh")
@@ -64,15 +75,28 @@ impl Call {
     pub fn messages(&self) -> Vec<serde_json::Value> {
         self.fd3
             .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("fd 3 line is not JSON ({e}): {l}")))
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("fd 3 line is not JSON ({e}): {l}"))
+            })
             .collect()
     }
 }
 
 /// Runs `program args...` in `cwd` with a pipe on fd 3 (`with_fd3`) or with fd 3 closed.
-pub fn call_with(program: &Path, args: &[String], cwd: &Path, envs: &[(&str, &str)], with_fd3: bool) -> Call {
+pub fn call_with(
+    program: &Path,
+    args: &[String],
+    cwd: &Path,
+    envs: &[(&str, &str)],
+    with_fd3: bool,
+) -> Call {
     let mut cmd = Command::new(program);
-    cmd.args(args).current_dir(cwd).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (k, v) in envs {
         cmd.env(k, v);
     }
@@ -81,14 +105,22 @@ pub fn call_with(program: &Path, args: &[String], cwd: &Path, envs: &[(&str, &st
         // Close-on-exec, so children spawned concurrently by other tests do not inherit
         // this pipe and hold it open.
         // SAFETY: pipe2() fills two fresh descriptors.
-        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0, "pipe");
+        assert_eq!(
+            unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) },
+            0,
+            "pipe"
+        );
         let w = fds[1];
         // SAFETY: in the child between fork and exec: only async-signal-safe calls.
         unsafe {
             cmd.pre_exec(move || {
                 // dup2 clears close-on-exec on the new descriptor; when the write end
                 // already is fd 3, clear it directly.
-                let rc = if w == 3 { libc::fcntl(3, libc::F_SETFD, 0) } else { libc::dup2(w, 3) };
+                let rc = if w == 3 {
+                    libc::fcntl(3, libc::F_SETFD, 0)
+                } else {
+                    libc::dup2(w, 3)
+                };
                 if rc < 0 {
                     return Err(std::io::Error::last_os_error());
                 }
@@ -104,14 +136,18 @@ pub fn call_with(program: &Path, args: &[String], cwd: &Path, envs: &[(&str, &st
             });
         }
     }
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {}: {e}", program.display()));
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {}: {e}", program.display()));
     let reader = if with_fd3 {
         // SAFETY: we own both ends; close our copy of the write end so EOF arrives.
         unsafe { libc::close(fds[1]) };
         let r = unsafe { OwnedFd::from_raw_fd(fds[0]) };
         Some(std::thread::spawn(move || {
             let mut s = String::new();
-            std::fs::File::from(r).read_to_string(&mut s).expect("read fd 3");
+            std::fs::File::from(r)
+                .read_to_string(&mut s)
+                .expect("read fd 3");
             s
         }))
     } else {
@@ -129,8 +165,15 @@ pub fn call_with(program: &Path, args: &[String], cwd: &Path, envs: &[(&str, &st
     so.read_to_string(&mut stdout).ok();
     stderr.push_str(&t.join().unwrap_or_default());
     let status = child.wait().expect("wait");
-    let fd3 = reader.map(|r| r.join().unwrap_or_default()).unwrap_or_default();
-    Call { rc: status.code().unwrap_or(-1), stdout, stderr, fd3 }
+    let fd3 = reader
+        .map(|r| r.join().unwrap_or_default())
+        .unwrap_or_default();
+    Call {
+        rc: status.code().unwrap_or(-1),
+        stdout,
+        stderr,
+        fd3,
+    }
 }
 
 /// Runs a plugin's `run.sh` as DevLake does.
@@ -220,7 +263,10 @@ pub fn normalize(v: &mut serde_json::Value) {
 mod tests {
     #[test]
     fn shell_words_unquote_like_sh() {
-        assert_eq!(super::shell_words("a \\{\\\"x\\\"\\} 'b c' \\\"s\\\" \n"), vec!["a", "{\"x\"}", "b c", "\"s\""]);
+        assert_eq!(
+            super::shell_words("a \\{\\\"x\\\"\\} 'b c' \\\"s\\\" \n"),
+            vec!["a", "{\"x\"}", "b c", "\"s\""]
+        );
         assert_eq!(super::shell_words("'' "), vec![""]);
     }
 }

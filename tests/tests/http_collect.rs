@@ -25,24 +25,48 @@ fn pipeline(i: usize) -> Value {
     json!({"id": i.to_string(), "startedAt": "2023-01-10T11:00:00", "finishedAt": "2023-01-10T11:03:00", "state": state})
 }
 
-async fn pipelines(State(s): State<Arc<Server>>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn pipelines(
+    State(s): State<Arc<Server>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     s.requests.fetch_add(1, Ordering::SeqCst);
-    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer this_is_a_valid_token") {
-        return (StatusCode::UNAUTHORIZED, Json(json!({"message": "bad credentials"}))).into_response();
+    if headers.get("authorization").and_then(|v| v.to_str().ok())
+        != Some("Bearer this_is_a_valid_token")
+    {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "bad credentials"})),
+        )
+            .into_response();
     }
-    let page: usize = q.get("page_token").and_then(|p| p.parse().ok()).unwrap_or(0);
+    let page: usize = q
+        .get("page_token")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     if page == 2 && s.failures_left.load(Ordering::SeqCst) > 0 {
         s.failures_left.fetch_sub(1, Ordering::SeqCst);
         return (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response();
     }
-    let items: Vec<Value> = (page * 100..((page + 1) * 100).min(250)).map(pipeline).collect();
-    let next = if (page + 1) * 100 < 250 { json!((page + 1).to_string()) } else { Value::Null };
+    let items: Vec<Value> = (page * 100..((page + 1) * 100).min(250))
+        .map(pipeline)
+        .collect();
+    let next = if (page + 1) * 100 < 250 {
+        json!((page + 1).to_string())
+    } else {
+        Value::Null
+    };
     Json(json!({"items": items, "next": next})).into_response()
 }
 
 async fn serve(failures: usize) -> (String, Arc<Server>) {
-    let state = Arc::new(Server { failures_left: AtomicUsize::new(failures), ..Default::default() });
-    let app = axum::Router::new().route("/pipelines", get(pipelines)).with_state(state.clone());
+    let state = Arc::new(Server {
+        failures_left: AtomicUsize::new(failures),
+        ..Default::default()
+    });
+    let app = axum::Router::new()
+        .route("/pipelines", get(pipelines))
+        .with_state(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.ok() });
@@ -57,7 +81,12 @@ fn collect_args(db: &str, token: &str) -> Vec<String> {
         "scope_config": {"env": "test env"},
         "options": {}
     });
-    vec!["collect".into(), r#"{"log_level":"info"}"#.into(), ctx.to_string(), "\"fakepipelinestream\"".into()]
+    vec![
+        "collect".into(),
+        r#"{"log_level":"info"}"#.into(),
+        ctx.to_string(),
+        "\"fakepipelinestream\"".into(),
+    ]
 }
 
 async fn collect(api: &str, db: &str, token: &str) -> Call {
@@ -73,7 +102,13 @@ async fn collect(api: &str, db: &str, token: &str) -> Call {
 
 async fn raw_rows(db: &str) -> Vec<(String, Option<String>)> {
     let mut db = devlake::db::Db::connect(db).await.unwrap();
-    let rows = db.fetch_all("SELECT data, url FROM _raw_fake_fakepipelinestream ORDER BY id", vec![]).await.unwrap();
+    let rows = db
+        .fetch_all(
+            "SELECT data, url FROM _raw_fake_fakepipelinestream ORDER BY id",
+            vec![],
+        )
+        .await
+        .unwrap();
     rows.into_iter()
         .map(|r| {
             let text = |v: &devlake::model::Value| match v {
@@ -93,13 +128,24 @@ async fn collects_every_page_through_the_api_client() {
     let db = format!("sqlite:///{}/http.db", dir.path().display());
     let c = collect(&api, &db, "this_is_a_valid_token").await;
     assert_eq!(c.rc, 0, "{}", c.stderr);
-    assert_eq!(c.messages(), anchored_messages("collect.jsonl"), "same progress as pydevlake's collect");
+    assert_eq!(
+        c.messages(),
+        anchored_messages("collect.jsonl"),
+        "same progress as pydevlake's collect"
+    );
     // 3 pages + 1 retry of the 500.
     assert_eq!(server.requests.load(Ordering::SeqCst), 4);
     let rows = raw_rows(&db).await;
     assert_eq!(rows.len(), 250);
-    assert_eq!(rows[0].1.as_deref(), Some(format!("{api}/pipelines").as_str()), "raw rows keep the request URL");
-    assert_eq!(rows[249].1.as_deref(), Some(format!("{api}/pipelines?page_token=2").as_str()));
+    assert_eq!(
+        rows[0].1.as_deref(),
+        Some(format!("{api}/pipelines").as_str()),
+        "raw rows keep the request URL"
+    );
+    assert_eq!(
+        rows[249].1.as_deref(),
+        Some(format!("{api}/pipelines?page_token=2").as_str())
+    );
     let first: Value = serde_json::from_str(&rows[0].0).unwrap();
     assert_eq!(first, pipeline(0));
     // The rest of the pipeline runs on what was collected.
@@ -127,8 +173,16 @@ async fn a_bad_token_fails_with_the_status_and_no_secret() {
     let c = collect(&api, &db, "not_the_token").await;
     assert_eq!(c.rc, 1);
     assert!(c.fd3.is_empty(), "{}", c.fd3);
-    assert!(c.stderr.contains("401") && c.stderr.contains("/pipelines"), "{}", c.stderr);
-    assert!(!c.stderr.contains("not_the_token"), "the token leaked: {}", c.stderr);
+    assert!(
+        c.stderr.contains("401") && c.stderr.contains("/pipelines"),
+        "{}",
+        c.stderr
+    );
+    assert!(
+        !c.stderr.contains("not_the_token"),
+        "the token leaked: {}",
+        c.stderr
+    );
     assert_eq!(c.stderr.lines().count(), 1, "{}", c.stderr);
 }
 
@@ -144,6 +198,10 @@ async fn a_failing_page_leaves_the_previous_collection_intact() {
     let c = collect(&bad, &db, "this_is_a_valid_token").await;
     assert_eq!(c.rc, 1);
     assert!(c.stderr.contains("500"), "{}", c.stderr);
-    assert_eq!(server.requests.load(Ordering::SeqCst), 2 + 4, "two pages, then page 2 tried 1 + 3 times");
+    assert_eq!(
+        server.requests.load(Ordering::SeqCst),
+        2 + 4,
+        "two pages, then page 2 tried 1 + 3 times"
+    );
     assert_eq!(raw_rows(&db).await.len(), 250);
 }

@@ -293,6 +293,9 @@ fn add(args: AddArgs) -> Result<()> {
         (path.clone(), text),
         (mod_path.clone(), render::mod_file(&modules)),
     ])?;
+    // rustfmt lays out `migrations![...]` by its own width rules; format so that
+    // `cargo fmt --check` stays clean after every `migration add`.
+    crate::fmt::rustfmt(&[path.clone(), mod_path.clone()])?;
 
     println!("created {}", project.rel(&path));
     for c in if args.empty {

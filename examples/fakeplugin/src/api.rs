@@ -20,7 +20,11 @@ impl FakeApi {
         let client = ApiClient::builder(base_url)
             .proxy(connection.proxy.clone())
             .request_hook(BearerAuth::new(connection.token.expose())?)
-            .retry(RetryPolicy::default().max_retries(3).backoff(Duration::from_millis(50), Duration::from_secs(2)))
+            .retry(
+                RetryPolicy::default()
+                    .max_retries(3)
+                    .backoff(Duration::from_millis(50), Duration::from_secs(2)),
+            )
             .build()?;
         Ok(FakeApi { client })
     }

@@ -12,7 +12,9 @@ pub mod api;
 pub mod migrations;
 pub mod models;
 
-use devlake::domain::devops::{CicdEnvironment, CicdPipeline, CicdResult, CicdScope, CicdStatus, CicdType};
+use devlake::domain::devops::{
+    CicdEnvironment, CicdPipeline, CicdResult, CicdScope, CicdStatus, CicdType,
+};
 use devlake::plugin::AnyDomainScope;
 use devlake::prelude::*;
 use models::*;
@@ -29,7 +31,10 @@ impl Plugin for FakePlugin {
     type ToolScope = FakeProject;
     type ScopeConfig = FakeScopeConfig;
 
-    async fn test_connection(&self, connection: &Connection<FakeConnection>) -> Result<TestConnectionResult> {
+    async fn test_connection(
+        &self,
+        connection: &Connection<FakeConnection>,
+    ) -> Result<TestConnectionResult> {
         Ok(if connection.token.expose() == VALID_TOKEN {
             TestConnectionResult::ok()
         } else {
@@ -37,19 +42,37 @@ impl Plugin for FakePlugin {
         })
     }
 
-    async fn remote_scope_groups(&self, _connection: &Connection<FakeConnection>) -> Result<Vec<RemoteScopeGroup>> {
+    async fn remote_scope_groups(
+        &self,
+        _connection: &Connection<FakeConnection>,
+    ) -> Result<Vec<RemoteScopeGroup>> {
         Ok(vec![RemoteScopeGroup::new("group1", "Group 1")])
     }
 
-    async fn remote_scopes(&self, _connection: &Connection<FakeConnection>, group_id: &str) -> Result<Vec<Scope<FakeProject>>> {
+    async fn remote_scopes(
+        &self,
+        _connection: &Connection<FakeConnection>,
+        group_id: &str,
+    ) -> Result<Vec<Scope<FakeProject>>> {
         Ok(match group_id {
-            "group1" => vec![Scope::new("p1", "Project 1", FakeProject { url: "http://fake.org/api/project/p1".into() })],
+            "group1" => vec![Scope::new(
+                "p1",
+                "Project 1",
+                FakeProject {
+                    url: "http://fake.org/api/project/p1".into(),
+                },
+            )],
             _ => vec![],
         })
     }
 
     fn domain_scopes(&self, project: &Scope<FakeProject>) -> Vec<AnyDomainScope> {
-        let slug = project.name.to_lowercase().split_whitespace().collect::<Vec<_>>().join("_");
+        let slug = project
+            .name
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("_");
         vec![CicdScope {
             name: project.name.clone(),
             url: Some(format!("http://fake.org/api/project/{slug}")),
@@ -72,15 +95,28 @@ pub struct FakePipelineStream;
 
 impl FakePipelineStream {
     fn count() -> usize {
-        std::env::var("FAKE_N").ok().and_then(|n| n.parse().ok()).unwrap_or(250)
+        std::env::var("FAKE_N")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(250)
     }
 
     /// Pipeline `i`, as upstream generates it.
     pub fn fake_pipeline(i: usize) -> FakePipeline {
         use chrono::TimeZone;
         let states = [State::Success, State::Failure, State::Pending];
-        let at = |minute| chrono::Utc.with_ymd_and_hms(2023, 1, 10, 11, minute, 0).unwrap() + chrono::Duration::microseconds(i as i64);
-        FakePipeline { id: i.to_string(), state: states[i % states.len()], started_at: Some(at(0)), finished_at: Some(at(3)) }
+        let at = |minute| {
+            chrono::Utc
+                .with_ymd_and_hms(2023, 1, 10, 11, minute, 0)
+                .unwrap()
+                + chrono::Duration::microseconds(i as i64)
+        };
+        FakePipeline {
+            id: i.to_string(),
+            state: states[i % states.len()],
+            started_at: Some(at(0)),
+            finished_at: Some(at(3)),
+        }
     }
 }
 
@@ -94,7 +130,9 @@ impl Stream<FakePlugin> for FakePipelineStream {
 
     async fn collect(&self, ctx: &Context<FakePlugin>, out: &mut RawSink<'_>) -> Result<()> {
         if let Ok(url) = std::env::var("FAKE_API_URL") {
-            return api::FakeApi::new(&url, &ctx.connection)?.collect_pipelines(out).await;
+            return api::FakeApi::new(&url, &ctx.connection)?
+                .collect_pipelines(out)
+                .await;
         }
         for i in 0..Self::count() {
             out.push(Self::fake_pipeline(i).to_json()).await?;
@@ -103,7 +141,12 @@ impl Stream<FakePlugin> for FakePipelineStream {
         Ok(())
     }
 
-    fn convert(&self, p: &FakePipeline, ctx: &Context<FakePlugin>, out: &mut DomainSink) -> Result<()> {
+    fn convert(
+        &self,
+        p: &FakePipeline,
+        ctx: &Context<FakePlugin>,
+        out: &mut DomainSink,
+    ) -> Result<()> {
         let (status, result) = match p.state {
             State::Success => (CicdStatus::Done, Some(CicdResult::Success)),
             State::Failure => (CicdStatus::Done, Some(CicdResult::Failure)),
@@ -114,7 +157,10 @@ impl Stream<FakePlugin> for FakePipelineStream {
         let environment = match ctx.scope_config.env.parse::<CicdEnvironment>() {
             Ok(e) => Some(e),
             Err(_) => {
-                devlake::tracing::debug!("scope config env {:?} is not a DevLake environment; left empty", ctx.scope_config.env);
+                devlake::tracing::debug!(
+                    "scope config env {:?} is not a DevLake environment; left empty",
+                    ctx.scope_config.env
+                );
                 None
             }
         };
@@ -134,4 +180,3 @@ impl Stream<FakePlugin> for FakePipelineStream {
         })
     }
 }
-

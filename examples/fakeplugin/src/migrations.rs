@@ -63,7 +63,11 @@ pub fn scripts() -> Vec<MigrationScript> {
         );
 
     vec![
-        MigrationScript { version: 20230530000001, name: "init schemas".into(), operations: init.build() },
+        MigrationScript {
+            version: 20230530000001,
+            name: "init schemas".into(),
+            operations: init.build(),
+        },
         MigrationScript {
             version: 20230630000001,
             name: "populated _raw_data_table column for fakeproject".into(),

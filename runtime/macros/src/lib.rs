@@ -215,21 +215,20 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
     };
     let crate_name = crate_name();
     let type_name = attrs.name.unwrap_or_else(|| ident.to_string());
-    let table = match (&attrs.table, kind.as_str()) {
-        (Some(t), _) => t.clone(),
-        (None, "domain") => {
-            return Err(syn::Error::new(
+    let table =
+        match (&attrs.table, kind.as_str()) {
+            (Some(t), _) => t.clone(),
+            (None, "domain") => return Err(syn::Error::new(
                 ident.span(),
                 "domain models need #[devlake(domain, table = \"...\")] with DevLake's table name",
-            ))
-        }
-        (None, "plain") => String::new(),
-        (None, _) => format!(
-            "_tool_{}_{}",
-            crate_name,
-            plural(&ident.to_string().to_lowercase())
-        ),
-    };
+            )),
+            (None, "plain") => String::new(),
+            (None, _) => format!(
+                "_tool_{}_{}",
+                crate_name,
+                plural(&ident.to_string().to_lowercase())
+            ),
+        };
 
     let mut descs = Vec::new();
     let mut to_values = Vec::new();
@@ -296,7 +295,9 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
         to_values.push(quote!(out.push(::devlake::model::ColumnValue::to_value(&self.#fident));));
         from_values.push(quote!(#fident: ::devlake::model::codec::from_value(values.next(), DESCRIPTOR, #index)?,));
         let fallback = if fa.default_trait {
-            quote!(::core::option::Option::Some(::core::default::Default::default))
+            quote!(::core::option::Option::Some(
+                ::core::default::Default::default
+            ))
         } else {
             quote!(::core::option::Option::None)
         };

@@ -98,11 +98,19 @@ pub fn create_table_sql(dialect: Dialect, table: &str, columns: &[Column]) -> St
             d
         })
         .collect();
-    let pk: Vec<String> = columns.iter().filter(|c| c.primary_key).map(|c| dialect.quote(c.name)).collect();
+    let pk: Vec<String> = columns
+        .iter()
+        .filter(|c| c.primary_key)
+        .map(|c| dialect.quote(c.name))
+        .collect();
     if !pk.is_empty() {
         defs.push(format!("PRIMARY KEY ({})", pk.join(", ")));
     }
-    let mut sql = format!("CREATE TABLE IF NOT EXISTS {} ({})", dialect.quote(table), defs.join(", "));
+    let mut sql = format!(
+        "CREATE TABLE IF NOT EXISTS {} ({})",
+        dialect.quote(table),
+        defs.join(", ")
+    );
     if dialect == Dialect::MySql {
         sql.push_str(" DEFAULT CHARSET=utf8mb4");
     }
@@ -127,12 +135,26 @@ pub async fn create_index(db: &mut Db, table: &str, column: &str) -> Result<(), 
     let d = db.dialect();
     let name = format!("idx_{table}_{column}");
     let sql = match d {
-        Dialect::MySql => format!("CREATE INDEX {} ON {} ({})", d.quote(&name), d.quote(table), d.quote(column)),
-        _ => format!("CREATE INDEX IF NOT EXISTS {} ON {} ({})", d.quote(&name), d.quote(table), d.quote(column)),
+        Dialect::MySql => format!(
+            "CREATE INDEX {} ON {} ({})",
+            d.quote(&name),
+            d.quote(table),
+            d.quote(column)
+        ),
+        _ => format!(
+            "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
+            d.quote(&name),
+            d.quote(table),
+            d.quote(column)
+        ),
     };
     match db.execute_raw(&sql).await {
         // MySQL has no IF NOT EXISTS for indexes; a duplicate name means it is there.
-        Err(DbError::Query { source, .. }) if d == Dialect::MySql && source.to_string().contains("Duplicate key name") => Ok(()),
+        Err(DbError::Query { source, .. })
+            if d == Dialect::MySql && source.to_string().contains("Duplicate key name") =>
+        {
+            Ok(())
+        }
         r => r,
     }
 }
@@ -147,7 +169,12 @@ pub async fn ensure_raw_table(db: &mut Db, table: &str) -> Result<(), DbError> {
     let q = |s: &str| d.quote(s);
     let (id, blob, dt, text) = match d {
         Dialect::Sqlite => ("INTEGER PRIMARY KEY", "blob", "datetime", "text"),
-        Dialect::MySql => ("bigint unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY", "longblob", "datetime(3)", "longtext"),
+        Dialect::MySql => (
+            "bigint unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY",
+            "longblob",
+            "datetime(3)",
+            "longtext",
+        ),
         Dialect::Postgres => ("bigserial PRIMARY KEY", "bytea", "timestamptz", "text"),
     };
     let sql = format!(

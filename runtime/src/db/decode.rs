@@ -61,7 +61,11 @@ pub(crate) fn bind_all_mysql(mut q: MySqlQuery<'_>, params: Vec<Value>) -> MySql
     q
 }
 
-pub(crate) fn bind_all_pg<'q>(mut q: PgQuery<'q>, params: Vec<Value>, types: Option<&[ColumnType]>) -> PgQuery<'q> {
+pub(crate) fn bind_all_pg<'q>(
+    mut q: PgQuery<'q>,
+    params: Vec<Value>,
+    types: Option<&[ColumnType]>,
+) -> PgQuery<'q> {
     for (i, v) in params.into_iter().enumerate() {
         let ty = types.and_then(|t| t.get(i)).copied();
         q = match v {
@@ -71,7 +75,9 @@ pub(crate) fn bind_all_pg<'q>(mut q: PgQuery<'q>, params: Vec<Value>, types: Opt
                 Some(ColumnType::Float) => q.bind(None::<f64>),
                 Some(ColumnType::Boolean) => q.bind(None::<bool>),
                 Some(ColumnType::DateTime) => q.bind(None::<chrono::DateTime<chrono::Utc>>),
-                Some(ColumnType::Array(_)) | Some(ColumnType::Object) => q.bind(None::<sqlx::types::Json<serde_json::Value>>),
+                Some(ColumnType::Array(_)) | Some(ColumnType::Object) => {
+                    q.bind(None::<sqlx::types::Json<serde_json::Value>>)
+                }
                 Some(ColumnType::Bytes) => q.bind(None::<Vec<u8>>),
                 _ => q.bind(None::<String>),
             },
@@ -94,17 +100,31 @@ fn decode_err(col: &str, e: sqlx::Error) -> DbError {
 pub(crate) fn sqlite_row(row: &sqlx::sqlite::SqliteRow) -> Result<Vec<Value>, DbError> {
     (0..row.len())
         .map(|i| {
-            let raw = row.try_get_raw(i).map_err(|e| decode_err(row.column(i).name(), e))?;
+            let raw = row
+                .try_get_raw(i)
+                .map_err(|e| decode_err(row.column(i).name(), e))?;
             if raw.is_null() {
                 return Ok(Value::Null);
             }
             let ty = raw.type_info().name().to_ascii_uppercase();
             let name = row.column(i).name();
             Ok(match ty.as_str() {
-                "INTEGER" | "BOOLEAN" | "INT8" | "BIGINT" => Value::Int(row.try_get_unchecked::<i64, _>(i).map_err(|e| decode_err(name, e))?),
-                "REAL" | "NUMERIC" | "FLOAT" | "DOUBLE" => Value::Float(row.try_get_unchecked::<f64, _>(i).map_err(|e| decode_err(name, e))?),
-                "BLOB" => Value::Bytes(row.try_get_unchecked::<Vec<u8>, _>(i).map_err(|e| decode_err(name, e))?),
-                _ => Value::Text(row.try_get_unchecked::<String, _>(i).map_err(|e| decode_err(name, e))?),
+                "INTEGER" | "BOOLEAN" | "INT8" | "BIGINT" => Value::Int(
+                    row.try_get_unchecked::<i64, _>(i)
+                        .map_err(|e| decode_err(name, e))?,
+                ),
+                "REAL" | "NUMERIC" | "FLOAT" | "DOUBLE" => Value::Float(
+                    row.try_get_unchecked::<f64, _>(i)
+                        .map_err(|e| decode_err(name, e))?,
+                ),
+                "BLOB" => Value::Bytes(
+                    row.try_get_unchecked::<Vec<u8>, _>(i)
+                        .map_err(|e| decode_err(name, e))?,
+                ),
+                _ => Value::Text(
+                    row.try_get_unchecked::<String, _>(i)
+                        .map_err(|e| decode_err(name, e))?,
+                ),
             })
         })
         .collect()
@@ -121,31 +141,58 @@ pub(crate) fn mysql_row(row: &sqlx::mysql::MySqlRow) -> Result<Vec<Value>, DbErr
             }
             let ty = col.type_info().name().to_ascii_uppercase();
             Ok(match ty.as_str() {
-                "BOOLEAN" => Value::Bool(row.try_get_unchecked::<bool, _>(i).map_err(|e| decode_err(name, e))?),
-                "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" => {
-                    Value::Int(row.try_get_unchecked::<i64, _>(i).map_err(|e| decode_err(name, e))?)
-                }
+                "BOOLEAN" => Value::Bool(
+                    row.try_get_unchecked::<bool, _>(i)
+                        .map_err(|e| decode_err(name, e))?,
+                ),
+                "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" => Value::Int(
+                    row.try_get_unchecked::<i64, _>(i)
+                        .map_err(|e| decode_err(name, e))?,
+                ),
                 t if t.ends_with("UNSIGNED") => {
-                    let u = row.try_get_unchecked::<u64, _>(i).map_err(|e| decode_err(name, e))?;
+                    let u = row
+                        .try_get_unchecked::<u64, _>(i)
+                        .map_err(|e| decode_err(name, e))?;
                     Value::Int(u as i64)
                 }
-                "FLOAT" | "DOUBLE" => Value::Float(row.try_get_unchecked::<f64, _>(i).map_err(|e| decode_err(name, e))?),
+                "FLOAT" | "DOUBLE" => Value::Float(
+                    row.try_get_unchecked::<f64, _>(i)
+                        .map_err(|e| decode_err(name, e))?,
+                ),
                 "DECIMAL" => {
-                    let s = row.try_get_unchecked::<String, _>(i).map_err(|e| decode_err(name, e))?;
-                    Value::Float(s.parse().map_err(|_| DbError::Decode(format!("column {name}: bad decimal")))?)
+                    let s = row
+                        .try_get_unchecked::<String, _>(i)
+                        .map_err(|e| decode_err(name, e))?;
+                    Value::Float(
+                        s.parse()
+                            .map_err(|_| DbError::Decode(format!("column {name}: bad decimal")))?,
+                    )
                 }
                 "DATETIME" | "TIMESTAMP" => {
-                    let n = row.try_get_unchecked::<chrono::NaiveDateTime, _>(i).map_err(|e| decode_err(name, e))?;
+                    let n = row
+                        .try_get_unchecked::<chrono::NaiveDateTime, _>(i)
+                        .map_err(|e| decode_err(name, e))?;
                     Value::DateTime(chrono::TimeZone::from_utc_datetime(&chrono::Utc, &n))
                 }
                 "DATE" => {
-                    let d = row.try_get_unchecked::<chrono::NaiveDate, _>(i).map_err(|e| decode_err(name, e))?;
-                    Value::DateTime(chrono::TimeZone::from_utc_datetime(&chrono::Utc, &d.and_hms_opt(0, 0, 0).unwrap_or_default()))
+                    let d = row
+                        .try_get_unchecked::<chrono::NaiveDate, _>(i)
+                        .map_err(|e| decode_err(name, e))?;
+                    Value::DateTime(chrono::TimeZone::from_utc_datetime(
+                        &chrono::Utc,
+                        &d.and_hms_opt(0, 0, 0).unwrap_or_default(),
+                    ))
                 }
                 "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BINARY" | "VARBINARY" => {
-                    Value::Bytes(row.try_get_unchecked::<Vec<u8>, _>(i).map_err(|e| decode_err(name, e))?)
+                    Value::Bytes(
+                        row.try_get_unchecked::<Vec<u8>, _>(i)
+                            .map_err(|e| decode_err(name, e))?,
+                    )
                 }
-                _ => Value::Text(row.try_get_unchecked::<String, _>(i).map_err(|e| decode_err(name, e))?),
+                _ => Value::Text(
+                    row.try_get_unchecked::<String, _>(i)
+                        .map_err(|e| decode_err(name, e))?,
+                ),
             })
         })
         .collect()
@@ -163,27 +210,53 @@ pub(crate) fn pg_row(row: &sqlx::postgres::PgRow) -> Result<Vec<Value>, DbError>
             let ty = col.type_info().name().to_ascii_uppercase();
             Ok(match ty.as_str() {
                 "BOOL" => Value::Bool(row.try_get::<bool, _>(i).map_err(|e| decode_err(name, e))?),
-                "INT2" => Value::Int(row.try_get::<i16, _>(i).map_err(|e| decode_err(name, e))? as i64),
-                "INT4" => Value::Int(row.try_get::<i32, _>(i).map_err(|e| decode_err(name, e))? as i64),
+                "INT2" => {
+                    Value::Int(row.try_get::<i16, _>(i).map_err(|e| decode_err(name, e))? as i64)
+                }
+                "INT4" => {
+                    Value::Int(row.try_get::<i32, _>(i).map_err(|e| decode_err(name, e))? as i64)
+                }
                 "INT8" => Value::Int(row.try_get::<i64, _>(i).map_err(|e| decode_err(name, e))?),
-                "FLOAT4" => Value::Float(row.try_get::<f32, _>(i).map_err(|e| decode_err(name, e))? as f64),
-                "FLOAT8" => Value::Float(row.try_get::<f64, _>(i).map_err(|e| decode_err(name, e))?),
-                "TIMESTAMPTZ" => Value::DateTime(row.try_get::<chrono::DateTime<chrono::Utc>, _>(i).map_err(|e| decode_err(name, e))?),
+                "FLOAT4" => {
+                    Value::Float(row.try_get::<f32, _>(i).map_err(|e| decode_err(name, e))? as f64)
+                }
+                "FLOAT8" => {
+                    Value::Float(row.try_get::<f64, _>(i).map_err(|e| decode_err(name, e))?)
+                }
+                "TIMESTAMPTZ" => Value::DateTime(
+                    row.try_get::<chrono::DateTime<chrono::Utc>, _>(i)
+                        .map_err(|e| decode_err(name, e))?,
+                ),
                 "TIMESTAMP" => {
-                    let n = row.try_get::<chrono::NaiveDateTime, _>(i).map_err(|e| decode_err(name, e))?;
+                    let n = row
+                        .try_get::<chrono::NaiveDateTime, _>(i)
+                        .map_err(|e| decode_err(name, e))?;
                     Value::DateTime(chrono::TimeZone::from_utc_datetime(&chrono::Utc, &n))
                 }
                 "DATE" => {
-                    let d = row.try_get::<chrono::NaiveDate, _>(i).map_err(|e| decode_err(name, e))?;
-                    Value::DateTime(chrono::TimeZone::from_utc_datetime(&chrono::Utc, &d.and_hms_opt(0, 0, 0).unwrap_or_default()))
+                    let d = row
+                        .try_get::<chrono::NaiveDate, _>(i)
+                        .map_err(|e| decode_err(name, e))?;
+                    Value::DateTime(chrono::TimeZone::from_utc_datetime(
+                        &chrono::Utc,
+                        &d.and_hms_opt(0, 0, 0).unwrap_or_default(),
+                    ))
                 }
                 "JSON" | "JSONB" => Value::Json(
-                    row.try_get::<sqlx::types::Json<serde_json::Value>, _>(i).map_err(|e| decode_err(name, e))?.0,
+                    row.try_get::<sqlx::types::Json<serde_json::Value>, _>(i)
+                        .map_err(|e| decode_err(name, e))?
+                        .0,
                 ),
-                "BYTEA" => Value::Bytes(row.try_get::<Vec<u8>, _>(i).map_err(|e| decode_err(name, e))?),
+                "BYTEA" => Value::Bytes(
+                    row.try_get::<Vec<u8>, _>(i)
+                        .map_err(|e| decode_err(name, e))?,
+                ),
                 // Text types and native enums (pydevlake creates those on PostgreSQL) are
                 // both sent as UTF-8 text.
-                _ => Value::Text(row.try_get_unchecked::<String, _>(i).map_err(|e| decode_err(name, e))?),
+                _ => Value::Text(
+                    row.try_get_unchecked::<String, _>(i)
+                        .map_err(|e| decode_err(name, e))?,
+                ),
             })
         })
         .collect()

@@ -5,8 +5,8 @@
 //! the fastest shape. Reads are paged by key ([`Db::fetch_all`] with `LIMIT`), writes are
 //! multi-row statements ([`write`]).
 
-mod decode;
 pub mod ddl;
+mod decode;
 mod url;
 pub mod write;
 
@@ -159,7 +159,11 @@ impl Db {
                         .synchronous(SqliteSynchronous::Normal),
                 }
                 .busy_timeout(Duration::from_secs(30));
-                Conn::Sqlite(sqlx::SqliteConnection::connect_with(&opts).await.map_err(fail)?)
+                Conn::Sqlite(
+                    sqlx::SqliteConnection::connect_with(&opts)
+                        .await
+                        .map_err(fail)?,
+                )
             }
             DbUrl::MySql(s) => {
                 use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
@@ -174,12 +178,22 @@ impl Db {
                     opts = opts.password(p);
                 }
                 opts = match s.tls.as_deref() {
-                    Some("true") | Some("required") | Some("REQUIRED") => opts.ssl_mode(MySqlSslMode::Required),
-                    Some("skip-verify") | Some("preferred") => opts.ssl_mode(MySqlSslMode::Preferred),
-                    Some("false") | Some("disabled") | Some("DISABLED") => opts.ssl_mode(MySqlSslMode::Disabled),
+                    Some("true") | Some("required") | Some("REQUIRED") => {
+                        opts.ssl_mode(MySqlSslMode::Required)
+                    }
+                    Some("skip-verify") | Some("preferred") => {
+                        opts.ssl_mode(MySqlSslMode::Preferred)
+                    }
+                    Some("false") | Some("disabled") | Some("DISABLED") => {
+                        opts.ssl_mode(MySqlSslMode::Disabled)
+                    }
                     _ => opts,
                 };
-                Conn::MySql(connect_timeout(sqlx::MySqlConnection::connect_with(&opts)).await.map_err(fail)?)
+                Conn::MySql(
+                    connect_timeout(sqlx::MySqlConnection::connect_with(&opts))
+                        .await
+                        .map_err(fail)?,
+                )
             }
             DbUrl::Postgres(s) => {
                 use sqlx::postgres::{PgConnectOptions, PgSslMode};
@@ -203,10 +217,18 @@ impl Db {
                     };
                     opts = opts.ssl_mode(m);
                 }
-                Conn::Postgres(connect_timeout(sqlx::PgConnection::connect_with(&opts)).await.map_err(fail)?)
+                Conn::Postgres(
+                    connect_timeout(sqlx::PgConnection::connect_with(&opts))
+                        .await
+                        .map_err(fail)?,
+                )
             }
         };
-        Ok(Db { conn, url, in_tx: false })
+        Ok(Db {
+            conn,
+            url,
+            in_tx: false,
+        })
     }
 
     /// The SQL dialect.
@@ -241,15 +263,24 @@ impl Db {
         let n = match &mut self.conn {
             Conn::Sqlite(c) => {
                 let q = decode::bind_all_sqlite(sqlx::query(sql), params);
-                q.execute(&mut *c).await.map_err(|e| DbError::query(ctx(), e))?.rows_affected()
+                q.execute(&mut *c)
+                    .await
+                    .map_err(|e| DbError::query(ctx(), e))?
+                    .rows_affected()
             }
             Conn::MySql(c) => {
                 let q = decode::bind_all_mysql(sqlx::query(sql), params);
-                q.execute(&mut *c).await.map_err(|e| DbError::query(ctx(), e))?.rows_affected()
+                q.execute(&mut *c)
+                    .await
+                    .map_err(|e| DbError::query(ctx(), e))?
+                    .rows_affected()
             }
             Conn::Postgres(c) => {
                 let q = decode::bind_all_pg(sqlx::query(sql), params, types);
-                q.execute(&mut *c).await.map_err(|e| DbError::query(ctx(), e))?.rows_affected()
+                q.execute(&mut *c)
+                    .await
+                    .map_err(|e| DbError::query(ctx(), e))?
+                    .rows_affected()
             }
         };
         Ok(n)
@@ -263,7 +294,11 @@ impl Db {
 
     /// Fetches every row of a query as [`Value`]s, decoding each column by the database's
     /// own type. Keep result sets bounded (`LIMIT`): this is for pages, not tables.
-    pub async fn fetch_all(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Vec<Value>>, DbError> {
+    pub async fn fetch_all(
+        &mut self,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> Result<Vec<Vec<Value>>, DbError> {
         let ctx = || statement_context(sql);
         match &mut self.conn {
             Conn::Sqlite(c) => {
@@ -326,7 +361,10 @@ impl Db {
             Dialect::MySql => "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
             Dialect::Postgres => "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1",
         };
-        Ok(!self.fetch_all(sql, vec![Value::Text(table.into())]).await?.is_empty())
+        Ok(!self
+            .fetch_all(sql, vec![Value::Text(table.into())])
+            .await?
+            .is_empty())
     }
 
     /// The column names of a table, in table order (empty if it does not exist).
@@ -349,7 +387,11 @@ impl Db {
 
     /// Whether a table has a column.
     pub async fn has_column(&mut self, table: &str, column: &str) -> Result<bool, DbError> {
-        Ok(self.columns(table).await?.iter().any(|c| c.eq_ignore_ascii_case(column)))
+        Ok(self
+            .columns(table)
+            .await?
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(column)))
     }
 
     /// Every table of the database (or of the current schema), sorted.
@@ -371,7 +413,11 @@ impl Db {
     }
 
     /// Counts rows of a table, optionally filtered by a `WHERE` clause.
-    pub async fn count(&mut self, table: &str, filter: Option<(&str, Vec<Value>)>) -> Result<i64, DbError> {
+    pub async fn count(
+        &mut self,
+        table: &str,
+        filter: Option<(&str, Vec<Value>)>,
+    ) -> Result<i64, DbError> {
         let mut sql = format!("SELECT COUNT(*) FROM {}", self.quote(table));
         let mut params = vec![];
         if let Some((w, p)) = filter {
@@ -387,7 +433,9 @@ impl Db {
     }
 }
 
-async fn connect_timeout<T>(fut: impl std::future::Future<Output = Result<T, sqlx::Error>>) -> Result<T, sqlx::Error> {
+async fn connect_timeout<T>(
+    fut: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, sqlx::Error> {
     match tokio::time::timeout(Duration::from_secs(20), fut).await {
         Ok(r) => r,
         Err(_) => Err(sqlx::Error::PoolTimedOut),

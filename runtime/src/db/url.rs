@@ -62,7 +62,11 @@ impl DbUrl {
                 redact_str(raw)
             ))
         })?;
-        let base = scheme.split('+').next().unwrap_or(scheme).to_ascii_lowercase();
+        let base = scheme
+            .split('+')
+            .next()
+            .unwrap_or(scheme)
+            .to_ascii_lowercase();
         match base.as_str() {
             "sqlite" | "sqlite3" => Ok(DbUrl::Sqlite { path: sqlite_path(rest) }),
             "mysql" | "mariadb" => Ok(DbUrl::MySql(server(raw, 3306)?)),
@@ -139,10 +143,17 @@ pub(crate) fn redact_str(raw: &str) -> String {
 fn server(raw: &str, default_port: u16) -> Result<ServerUrl, DbError> {
     let parsed = url::Url::parse(raw)
         .map_err(|e| DbError::Url(format!("invalid db_url {:?}: {e}", redact_str(raw))))?;
-    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
     let host = parsed.host_str().unwrap_or("").to_string();
     if host.is_empty() {
-        return Err(DbError::Url(format!("db_url {:?} has no host", redact_str(raw))));
+        return Err(DbError::Url(format!(
+            "db_url {:?} has no host",
+            redact_str(raw)
+        )));
     }
     let mut out = ServerUrl {
         host,
@@ -154,7 +165,10 @@ fn server(raw: &str, default_port: u16) -> Result<ServerUrl, DbError> {
         charset: None,
     };
     if out.database.is_empty() {
-        return Err(DbError::Url(format!("db_url {:?} names no database", redact_str(raw))));
+        return Err(DbError::Url(format!(
+            "db_url {:?} names no database",
+            redact_str(raw)
+        )));
     }
     for (k, v) in parsed.query_pairs() {
         match k.as_ref() {
@@ -182,13 +196,19 @@ mod tests {
         assert_eq!(p("sqlite::memory:"), None);
         assert_eq!(p("sqlite:////abs/x.db"), Some("/abs/x.db".into()));
         assert_eq!(p("sqlite:///rel/x.db"), Some("rel/x.db".into()));
-        assert_eq!(p("sqlite:////abs/x.db?parseTime=True&loc=UTC"), Some("/abs/x.db".into()));
+        assert_eq!(
+            p("sqlite:////abs/x.db?parseTime=True&loc=UTC"),
+            Some("/abs/x.db".into())
+        );
         assert_eq!(p("sqlite:x.db"), Some("x.db".into()));
     }
 
     #[test]
     fn server_forms_drop_go_params_and_hide_password() {
-        let u = DbUrl::parse("mysql://merico:merico@mysql:3306/lake?charset=utf8mb4&parseTime=True&loc=UTC").unwrap();
+        let u = DbUrl::parse(
+            "mysql://merico:merico@mysql:3306/lake?charset=utf8mb4&parseTime=True&loc=UTC",
+        )
+        .unwrap();
         assert_eq!(u.redacted(), "mysql://merico:***@mysql:3306/lake");
         match u {
             DbUrl::MySql(s) => {
@@ -199,8 +219,13 @@ mod tests {
         }
         let pg = DbUrl::parse("postgresql+psycopg2://u:p%40ss@h/db?tls=true").unwrap();
         assert_eq!(pg.redacted(), "postgres://u:***@h:5432/db");
-        let err = DbUrl::parse("foo://u:hunter2@h/db").unwrap_err().to_string();
-        assert!(err.contains("unsupported database URL scheme \"foo\""), "{err}");
+        let err = DbUrl::parse("foo://u:hunter2@h/db")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unsupported database URL scheme \"foo\""),
+            "{err}"
+        );
         assert!(!err.contains("hunter2"), "{err}");
     }
 }

@@ -33,13 +33,30 @@ pub struct InsertPlan {
 
 impl InsertPlan {
     /// Plans inserts of `columns` (in row order) into `table`.
-    pub fn new(dialect: Dialect, table: &str, columns: Vec<Column>, on_conflict: OnConflict) -> Self {
+    pub fn new(
+        dialect: Dialect,
+        table: &str,
+        columns: Vec<Column>,
+        on_conflict: OnConflict,
+    ) -> Self {
         let q = |s: &str| dialect.quote(s);
         let names: Vec<String> = columns.iter().map(|c| q(c.name)).collect();
-        let key_idx: Vec<usize> = columns.iter().enumerate().filter(|(_, c)| c.primary_key).map(|(i, _)| i).collect();
-        let on_conflict = if key_idx.is_empty() { OnConflict::Error } else { on_conflict };
+        let key_idx: Vec<usize> = columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.primary_key)
+            .map(|(i, _)| i)
+            .collect();
+        let on_conflict = if key_idx.is_empty() {
+            OnConflict::Error
+        } else {
+            on_conflict
+        };
         let head = format!("INSERT INTO {} ({}) VALUES ", q(table), names.join(", "));
-        let updates: Vec<&Column> = columns.iter().filter(|c| !c.primary_key && c.name != "created_at").collect();
+        let updates: Vec<&Column> = columns
+            .iter()
+            .filter(|c| !c.primary_key && c.name != "created_at")
+            .collect();
         let tail = match (on_conflict, dialect) {
             (OnConflict::Error, _) => String::new(),
             (OnConflict::Update, Dialect::MySql) => {
@@ -48,7 +65,10 @@ impl InsertPlan {
                     let k = q(columns[key_idx[0]].name);
                     format!(" ON DUPLICATE KEY UPDATE {k} = {k}")
                 } else {
-                    let sets: Vec<String> = updates.iter().map(|c| format!("{0} = VALUES({0})", q(c.name))).collect();
+                    let sets: Vec<String> = updates
+                        .iter()
+                        .map(|c| format!("{0} = VALUES({0})", q(c.name)))
+                        .collect();
                     format!(" ON DUPLICATE KEY UPDATE {}", sets.join(", "))
                 }
             }
@@ -57,8 +77,15 @@ impl InsertPlan {
                 if updates.is_empty() {
                     format!(" ON CONFLICT ({}) DO NOTHING", keys.join(", "))
                 } else {
-                    let sets: Vec<String> = updates.iter().map(|c| format!("{0} = excluded.{0}", q(c.name))).collect();
-                    format!(" ON CONFLICT ({}) DO UPDATE SET {}", keys.join(", "), sets.join(", "))
+                    let sets: Vec<String> = updates
+                        .iter()
+                        .map(|c| format!("{0} = excluded.{0}", q(c.name)))
+                        .collect();
+                    format!(
+                        " ON CONFLICT ({}) DO UPDATE SET {}",
+                        keys.join(", "),
+                        sets.join(", ")
+                    )
                 }
             }
         };
@@ -113,7 +140,11 @@ impl InsertPlan {
 
     /// Writes rows (each in column order); returns how many were written. With
     /// [`OnConflict::Update`], a key repeated within the rows keeps its last row.
-    pub async fn write(&mut self, db: &mut Db, mut rows: Vec<Vec<Value>>) -> Result<usize, DbError> {
+    pub async fn write(
+        &mut self,
+        db: &mut Db,
+        mut rows: Vec<Vec<Value>>,
+    ) -> Result<usize, DbError> {
         if rows.is_empty() {
             return Ok(0);
         }
@@ -129,13 +160,23 @@ impl InsertPlan {
             let chunk: Vec<Vec<Value>> = it.by_ref().take(per).collect();
             let count = chunk.len();
             let params: Vec<Value> = chunk.into_iter().flatten().collect();
-            let types: Vec<ColumnType> = self.types.iter().copied().cycle().take(params.len()).collect();
+            let types: Vec<ColumnType> = self
+                .types
+                .iter()
+                .copied()
+                .cycle()
+                .take(params.len())
+                .collect();
             let table = self.table.clone();
             let sql = self.sql(count).to_string();
-            db.execute_typed(&sql, params, Some(&types)).await.map_err(|e| match e {
-                DbError::Query { source, .. } => DbError::query(format!("writing {count} rows to {table}"), source),
-                e => e,
-            })?;
+            db.execute_typed(&sql, params, Some(&types))
+                .await
+                .map_err(|e| match e {
+                    DbError::Query { source, .. } => {
+                        DbError::query(format!("writing {count} rows to {table}"), source)
+                    }
+                    e => e,
+                })?;
         }
         Ok(n)
     }
@@ -161,5 +202,9 @@ fn dedup_last(rows: Vec<Vec<Value>>, key_idx: &[usize]) -> Vec<Vec<Value>> {
     if last.len() == rows.len() {
         return rows;
     }
-    rows.into_iter().enumerate().filter(|(i, r)| last.get(&key(r)) == Some(i)).map(|(_, r)| r).collect()
+    rows.into_iter()
+        .enumerate()
+        .filter(|(i, r)| last.get(&key(r)) == Some(i))
+        .map(|(_, r)| r)
+        .collect()
 }

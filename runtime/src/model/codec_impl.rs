@@ -59,7 +59,11 @@ pub fn from_json<T: ColumnValue>(
             }
             if let Some(text) = field.default {
                 let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-                    wrap(desc, field, ValueError::Invalid(format!("bad default {text:?}: {e}")))
+                    wrap(
+                        desc,
+                        field,
+                        ValueError::Invalid(format!("bad default {text:?}: {e}")),
+                    )
                 })?;
                 return T::from_json(&v).map_err(|e| wrap(desc, field, e));
             }

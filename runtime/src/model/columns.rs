@@ -17,21 +17,37 @@ const fn key(mut f: Field) -> Field {
 /// `_raw_data_params`: the JSON `{"ConnectionId":..,"ScopeId":..}` a row was collected for.
 pub const RAW_DATA_PARAMS: Field = Field {
     max_length: Some(255),
-    ..nullable(Field::new("_raw_data_params", "_raw_data_params", ColumnType::String))
+    ..nullable(Field::new(
+        "_raw_data_params",
+        "_raw_data_params",
+        ColumnType::String,
+    ))
 };
 /// `_raw_data_table`: the raw table a row comes from.
 pub const RAW_DATA_TABLE: Field = Field {
     max_length: Some(255),
-    ..nullable(Field::new("_raw_data_table", "_raw_data_table", ColumnType::String))
+    ..nullable(Field::new(
+        "_raw_data_table",
+        "_raw_data_table",
+        ColumnType::String,
+    ))
 };
 /// `_raw_data_id`: the raw row id (a string in schemas, an integer in DevLake's tables).
 pub const RAW_DATA_ID: Field = Field {
     // Go's uint64.
     sql_type: Some("bigint unsigned"),
-    ..nullable(Field::new("_raw_data_id", "_raw_data_id", ColumnType::Integer))
+    ..nullable(Field::new(
+        "_raw_data_id",
+        "_raw_data_id",
+        ColumnType::Integer,
+    ))
 };
 /// `_raw_data_remark`.
-pub const RAW_DATA_REMARK: Field = nullable(Field::new("_raw_data_remark", "_raw_data_remark", ColumnType::String));
+pub const RAW_DATA_REMARK: Field = nullable(Field::new(
+    "_raw_data_remark",
+    "_raw_data_remark",
+    ColumnType::String,
+));
 /// `created_at`.
 pub const CREATED_AT: Field = nullable(Field::new("created_at", "createdAt", ColumnType::DateTime));
 /// `updated_at`.
@@ -39,10 +55,19 @@ pub const UPDATED_AT: Field = nullable(Field::new("updated_at", "updatedAt", Col
 /// `connection_id` as part of a tool model's key.
 pub const CONNECTION_ID_KEY: Field = Field {
     auto_increment: Some(false),
-    ..nullable(key(Field::new("connection_id", "connectionId", ColumnType::Integer)))
+    ..nullable(key(Field::new(
+        "connection_id",
+        "connectionId",
+        ColumnType::Integer,
+    )))
 };
 
-const RAW_ORIGIN: [Field; 4] = [RAW_DATA_PARAMS, RAW_DATA_TABLE, RAW_DATA_ID, RAW_DATA_REMARK];
+const RAW_ORIGIN: [Field; 4] = [
+    RAW_DATA_PARAMS,
+    RAW_DATA_TABLE,
+    RAW_DATA_ID,
+    RAW_DATA_REMARK,
+];
 
 const TOOL: &[Field] = &[
     RAW_DATA_PARAMS,
@@ -64,7 +89,11 @@ const SCOPE: &[Field] = &[
     CONNECTION_ID_KEY,
     key(Field::new("id", "id", ColumnType::String)),
     Field::new("name", "name", ColumnType::String),
-    nullable(Field::new("scope_config_id", "scopeConfigId", ColumnType::Integer)),
+    nullable(Field::new(
+        "scope_config_id",
+        "scopeConfigId",
+        ColumnType::Integer,
+    )),
 ];
 
 const CONNECTION: &[Field] = &[
@@ -93,10 +122,21 @@ const SCOPE_CONFIG: &[Field] = &[
             ColumnType::Array(Some(crate::domain::DOMAIN_TYPE_INFO)),
         )
     },
-    nullable(Field::new("connection_id", "connectionId", ColumnType::Integer)),
+    nullable(Field::new(
+        "connection_id",
+        "connectionId",
+        ColumnType::Integer,
+    )),
 ];
 
-const DOMAIN_COMMON: &[Field] = &[CREATED_AT, UPDATED_AT, RAW_DATA_PARAMS, RAW_DATA_TABLE, RAW_DATA_ID, RAW_DATA_REMARK];
+const DOMAIN_COMMON: &[Field] = &[
+    CREATED_AT,
+    UPDATED_AT,
+    RAW_DATA_PARAMS,
+    RAW_DATA_TABLE,
+    RAW_DATA_ID,
+    RAW_DATA_REMARK,
+];
 
 /// The framework's columns for a kind, in DevLake's (and pydevlake's schema) order.
 pub fn common_columns(kind: ModelKind) -> &'static [Field] {
@@ -125,11 +165,21 @@ pub fn columns(desc: &'static ModelDescriptor) -> Vec<Column> {
         // Go structs embed them.
         ModelKind::Domain => {
             out.extend(desc.fields.iter().filter(|f| f.primary_key).copied());
-            out.extend(common.iter().filter(|c| !desc.fields.iter().any(|f| f.name == c.name)).copied());
+            out.extend(
+                common
+                    .iter()
+                    .filter(|c| !desc.fields.iter().any(|f| f.name == c.name))
+                    .copied(),
+            );
             out.extend(desc.fields.iter().filter(|f| !f.primary_key).copied());
         }
         _ => {
-            out.extend(common.iter().filter(|c| !desc.fields.iter().any(|f| f.name == c.name)).copied());
+            out.extend(
+                common
+                    .iter()
+                    .filter(|c| !desc.fields.iter().any(|f| f.name == c.name))
+                    .copied(),
+            );
             out.extend(desc.fields.iter().copied());
         }
     }

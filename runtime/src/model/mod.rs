@@ -94,9 +94,10 @@ impl ColumnType {
     /// The JSON-schema `type` DevLake's Go loader accepts for this column.
     pub fn json_type(&self) -> &'static str {
         match self {
-            ColumnType::String | ColumnType::Secret | ColumnType::Enum(_) | ColumnType::DateTime => {
-                "string"
-            }
+            ColumnType::String
+            | ColumnType::Secret
+            | ColumnType::Enum(_)
+            | ColumnType::DateTime => "string",
             ColumnType::Bytes => "string",
             ColumnType::Integer => "integer",
             ColumnType::Float => "number",

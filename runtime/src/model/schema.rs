@@ -108,7 +108,11 @@ fn property(desc: &ModelDescriptor, f: &Field) -> Value {
         t => {
             // The `_raw_data_id` column is an integer in DevLake's tables but a string in
             // the schemas DevLake receives from pydevlake; keep the wire format.
-            let ty = if f.name == "_raw_data_id" { "string" } else { t.json_type() };
+            let ty = if f.name == "_raw_data_id" {
+                "string"
+            } else {
+                t.json_type()
+            };
             if let (Some(n), "string") = (f.max_length, ty) {
                 // Raw-origin lengths are DevLake's own DDL, never part of a plugin's schema.
                 if !f.name.starts_with("_raw_data") {

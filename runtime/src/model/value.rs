@@ -107,7 +107,9 @@ impl ColumnValue for String {
             Value::Text(s) => Ok(s),
             Value::Int(i) => Ok(i.to_string()),
             Value::Float(f) => Ok(f.to_string()),
-            Value::Bytes(b) => String::from_utf8(b).map_err(|_| ValueError::Invalid("is not UTF-8".into())),
+            Value::Bytes(b) => {
+                String::from_utf8(b).map_err(|_| ValueError::Invalid("is not UTF-8".into()))
+            }
             Value::Null => Err(ValueError::Missing),
             other => Err(ValueError::type_mismatch("text", &other)),
         }
@@ -168,12 +170,18 @@ impl ColumnValue for u64 {
         Value::Int(*self as i64)
     }
     fn from_value(value: Value) -> Result<Self, ValueError> {
-        i64::from_value(value).and_then(|i| u64::try_from(i).map_err(|_| ValueError::Invalid(format!("{i} is negative"))))
+        i64::from_value(value).and_then(|i| {
+            u64::try_from(i).map_err(|_| ValueError::Invalid(format!("{i} is negative")))
+        })
     }
     fn from_json(value: &serde_json::Value) -> Result<Self, ValueError> {
         match value {
-            serde_json::Value::Number(n) => n.as_u64().ok_or_else(|| ValueError::Invalid(format!("{n} is not a valid u64"))),
-            other => i64::from_json(other).and_then(|i| u64::try_from(i).map_err(|_| ValueError::Invalid(format!("{i} is negative")))),
+            serde_json::Value::Number(n) => n
+                .as_u64()
+                .ok_or_else(|| ValueError::Invalid(format!("{n} is not a valid u64"))),
+            other => i64::from_json(other).and_then(|i| {
+                u64::try_from(i).map_err(|_| ValueError::Invalid(format!("{i} is negative")))
+            }),
         }
     }
     fn to_json(&self) -> serde_json::Value {
@@ -249,7 +257,12 @@ pub fn parse_datetime(s: &str) -> Result<DateTime, ValueError> {
     if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
         return Ok(d.with_timezone(&Utc));
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(n) = NaiveDateTime::parse_from_str(t, fmt) {
             return Ok(Utc.from_utc_datetime(&n));
         }
@@ -269,11 +282,19 @@ pub fn parse_datetime(s: &str) -> Result<DateTime, ValueError> {
 /// SQLite rows and most APIs hold, parsed without chrono's format machinery.
 fn parse_db_datetime(t: &str) -> Option<DateTime> {
     let b = t.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b' ' || b[10] == b'T') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b' ' || b[10] == b'T')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+        b[r].iter().try_fold(0u32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
     };
     let mut nanos = 0u32;
     let rest = &b[19..];
@@ -291,7 +312,8 @@ fn parse_db_datetime(t: &str) -> Option<DateTime> {
         _ => return None,
     }
     let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
-    let time = chrono::NaiveTime::from_hms_nano_opt(num(11..13)?, num(14..16)?, num(17..19)?, nanos)?;
+    let time =
+        chrono::NaiveTime::from_hms_nano_opt(num(11..13)?, num(14..16)?, num(17..19)?, nanos)?;
     Some(Utc.from_utc_datetime(&date.and_time(time)))
 }
 
@@ -362,8 +384,12 @@ impl ColumnValue for serde_json::Value {
 fn json_from_value(value: Value) -> Result<serde_json::Value, ValueError> {
     match value {
         Value::Json(j) => Ok(j),
-        Value::Text(s) => serde_json::from_str(&s).map_err(|e| ValueError::Invalid(format!("is not JSON: {e}"))),
-        Value::Bytes(b) => serde_json::from_slice(&b).map_err(|e| ValueError::Invalid(format!("is not JSON: {e}"))),
+        Value::Text(s) => {
+            serde_json::from_str(&s).map_err(|e| ValueError::Invalid(format!("is not JSON: {e}")))
+        }
+        Value::Bytes(b) => {
+            serde_json::from_slice(&b).map_err(|e| ValueError::Invalid(format!("is not JSON: {e}")))
+        }
         Value::Null => Err(ValueError::Missing),
         other => Err(ValueError::type_mismatch("JSON", &other)),
     }
@@ -380,13 +406,17 @@ impl<T: Serialize + DeserializeOwned> ColumnValue for Json<T> {
     }
     fn from_value(value: Value) -> Result<Self, ValueError> {
         let j = json_from_value(value)?;
-        serde_json::from_value(j).map(Json).map_err(|e| ValueError::Invalid(e.to_string()))
+        serde_json::from_value(j)
+            .map(Json)
+            .map_err(|e| ValueError::Invalid(e.to_string()))
     }
     fn from_json(value: &serde_json::Value) -> Result<Self, ValueError> {
         if value.is_null() {
             return Err(ValueError::Missing);
         }
-        T::deserialize(value).map(Json).map_err(|e| ValueError::Invalid(e.to_string()))
+        T::deserialize(value)
+            .map(Json)
+            .map_err(|e| ValueError::Invalid(e.to_string()))
     }
     fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(&self.0).unwrap_or(serde_json::Value::Null)
@@ -407,7 +437,9 @@ impl<T: ColumnValue> ColumnValue for Vec<T> {
             serde_json::Value::Array(items) => items
                 .iter()
                 .enumerate()
-                .map(|(i, v)| T::from_json(v).map_err(|e| ValueError::Invalid(format!("item {i} {e}"))))
+                .map(|(i, v)| {
+                    T::from_json(v).map_err(|e| ValueError::Invalid(format!("item {i} {e}")))
+                })
                 .collect(),
             serde_json::Value::Null => Err(ValueError::Missing),
             other => Err(ValueError::json_mismatch("an array", other)),
@@ -465,11 +497,20 @@ mod tests {
 
     #[test]
     fn timestamps_in_every_form_parse_to_the_same_instant() {
-        let want = Utc.with_ymd_and_hms(2023, 1, 10, 11, 3, 0).unwrap() + chrono::Duration::microseconds(7);
-        for s in ["2023-01-10 11:03:00.000007", "2023-01-10T11:03:00.000007", "2023-01-10T11:03:00.000007Z", "2023-01-10T12:03:00.000007+01:00"] {
+        let want = Utc.with_ymd_and_hms(2023, 1, 10, 11, 3, 0).unwrap()
+            + chrono::Duration::microseconds(7);
+        for s in [
+            "2023-01-10 11:03:00.000007",
+            "2023-01-10T11:03:00.000007",
+            "2023-01-10T11:03:00.000007Z",
+            "2023-01-10T12:03:00.000007+01:00",
+        ] {
             assert_eq!(parse_datetime(s).unwrap(), want, "{s}");
         }
-        assert_eq!(parse_datetime("2023-01-10").unwrap(), Utc.with_ymd_and_hms(2023, 1, 10, 0, 0, 0).unwrap());
+        assert_eq!(
+            parse_datetime("2023-01-10").unwrap(),
+            Utc.with_ymd_and_hms(2023, 1, 10, 0, 0, 0).unwrap()
+        );
         assert!(parse_datetime("2023-13-10 11:03:00").is_err());
         assert!(parse_datetime("yesterday").is_err());
     }
@@ -477,8 +518,14 @@ mod tests {
     #[test]
     fn optional_enums_read_an_empty_string_as_none() {
         use crate::domain::devops::CicdResult;
-        assert_eq!(Option::<CicdResult>::from_value(Value::Text(String::new())).unwrap(), None);
-        assert_eq!(Option::<CicdResult>::from_json(&serde_json::json!("")).unwrap(), None);
+        assert_eq!(
+            Option::<CicdResult>::from_value(Value::Text(String::new())).unwrap(),
+            None
+        );
+        assert_eq!(
+            Option::<CicdResult>::from_json(&serde_json::json!("")).unwrap(),
+            None
+        );
         assert!(CicdResult::from_value(Value::Text(String::new())).is_err());
         assert!(Option::<CicdResult>::from_json(&serde_json::json!("MAYBE")).is_err());
     }

@@ -18,11 +18,19 @@ pub struct TestConnectionResult {
 impl TestConnectionResult {
     /// A working connection.
     pub fn ok() -> Self {
-        TestConnectionResult { success: true, message: "Connection successful".into(), status: 200 }
+        TestConnectionResult {
+            success: true,
+            message: "Connection successful".into(),
+            status: 200,
+        }
     }
     /// A failed connection with a message and status.
     pub fn failed(message: impl Into<String>, status: u16) -> Self {
-        TestConnectionResult { success: false, message: message.into(), status }
+        TestConnectionResult {
+            success: false,
+            message: message.into(),
+            status,
+        }
     }
 }
 
@@ -38,7 +46,10 @@ pub struct RemoteScopeGroup {
 impl RemoteScopeGroup {
     /// A group.
     pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
-        RemoteScopeGroup { id: id.into(), name: name.into() }
+        RemoteScopeGroup {
+            id: id.into(),
+            name: name.into(),
+        }
     }
 }
 

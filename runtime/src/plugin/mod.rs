@@ -45,7 +45,10 @@ impl PluginMeta {
 }
 
 /// A tool scope with the scope config DevLake pairs it with in `make-pipeline`.
-pub type ScopePair<P> = (Scope<<P as Plugin>::ToolScope>, ScopeConfig<<P as Plugin>::ScopeConfig>);
+pub type ScopePair<P> = (
+    Scope<<P as Plugin>::ToolScope>,
+    ScopeConfig<<P as Plugin>::ScopeConfig>,
+);
 
 /// A domain scope returned by [`Plugin::domain_scopes`]: the Go type name and the scope's
 /// JSON. Build it from any [`DomainScope`] with `.into()`.
@@ -61,7 +64,10 @@ impl<D: DomainScope> From<D> for AnyDomainScope {
     fn from(scope: D) -> Self {
         let mut data = serde_json::Map::new();
         scope.write_json(&mut data);
-        AnyDomainScope { type_name: D::TYPE_NAME, data }
+        AnyDomainScope {
+            type_name: D::TYPE_NAME,
+            data,
+        }
     }
 }
 
@@ -126,13 +132,23 @@ pub trait Plugin: Sized + 'static {
     }
 
     /// Checks that a connection's credentials work, usually with one authenticated request.
-    async fn test_connection(&self, connection: &Connection<Self::Connection>) -> Result<TestConnectionResult>;
+    async fn test_connection(
+        &self,
+        connection: &Connection<Self::Connection>,
+    ) -> Result<TestConnectionResult>;
 
     /// The groups of scopes the connection can see (top level of DevLake's scope picker).
-    async fn remote_scope_groups(&self, connection: &Connection<Self::Connection>) -> Result<Vec<RemoteScopeGroup>>;
+    async fn remote_scope_groups(
+        &self,
+        connection: &Connection<Self::Connection>,
+    ) -> Result<Vec<RemoteScopeGroup>>;
 
     /// The scopes in one group.
-    async fn remote_scopes(&self, connection: &Connection<Self::Connection>, group_id: &str) -> Result<Vec<Scope<Self::ToolScope>>>;
+    async fn remote_scopes(
+        &self,
+        connection: &Connection<Self::Connection>,
+        group_id: &str,
+    ) -> Result<Vec<Scope<Self::ToolScope>>>;
 
     /// The domain scopes a tool scope stands for (usually one). The framework sets their
     /// `id` (the tool scope's domain id) and raw-data origin.
@@ -167,7 +183,11 @@ pub trait Plugin: Sized + 'static {
 
     /// Subtasks to run for a scope: by default those of the streams whose domain types meet
     /// the config's `entities` and that [`should run`](crate::Stream::should_run_on) on it.
-    fn select_subtasks(&self, scope: &Scope<Self::ToolScope>, config: &ScopeConfig<Self::ScopeConfig>) -> Vec<String> {
+    fn select_subtasks(
+        &self,
+        scope: &Scope<Self::ToolScope>,
+        config: &ScopeConfig<Self::ScopeConfig>,
+    ) -> Vec<String> {
         self.streams().default_subtasks(scope, config)
     }
 }

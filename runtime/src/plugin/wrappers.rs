@@ -2,7 +2,9 @@
 //! DevLake gives every connection, scope and scope config.
 
 use crate::domain::DomainType;
-use crate::model::{codec, columns, ColumnValue, DateTime, Field, Model, ModelDescriptor, ModelError, ModelKind};
+use crate::model::{
+    codec, columns, ColumnValue, DateTime, Field, Model, ModelDescriptor, ModelError, ModelKind,
+};
 use serde_json::{Map, Value as Json};
 use std::ops::{Deref, DerefMut};
 
@@ -13,7 +15,12 @@ fn common_field(kind: ModelKind, name: &str) -> &'static Field {
         .expect("framework column exists")
 }
 
-fn get<T: ColumnValue>(raw: &Json, desc: &'static ModelDescriptor, kind: ModelKind, name: &str) -> Result<T, ModelError> {
+fn get<T: ColumnValue>(
+    raw: &Json,
+    desc: &'static ModelDescriptor,
+    kind: ModelKind,
+    name: &str,
+) -> Result<T, ModelError> {
     let f = common_field(kind, name);
     match codec::lookup(raw, f) {
         Some(v) if !v.is_null() => T::from_json(v).map_err(|e| ModelError::Invalid {
@@ -21,7 +28,10 @@ fn get<T: ColumnValue>(raw: &Json, desc: &'static ModelDescriptor, kind: ModelKi
             field: f.json_name,
             message: e.to_string(),
         }),
-        _ => T::absent().ok_or(ModelError::Missing { model: desc.name, field: f.json_name }),
+        _ => T::absent().ok_or(ModelError::Missing {
+            model: desc.name,
+            field: f.json_name,
+        }),
     }
 }
 
@@ -29,7 +39,10 @@ fn check_object<M: Model>(raw: &Json) -> Result<(), ModelError> {
     if raw.is_object() {
         Ok(())
     } else {
-        Err(ModelError::NotAnObject { model: M::descriptor().name, got: crate::model::json_kind(raw) })
+        Err(ModelError::NotAnObject {
+            model: M::descriptor().name,
+            got: crate::model::json_kind(raw),
+        })
     }
 }
 
@@ -67,7 +80,14 @@ impl<C> DerefMut for Connection<C> {
 impl<C: Model> Connection<C> {
     /// A connection with an id and name.
     pub fn new(id: i64, name: impl Into<String>, inner: C) -> Self {
-        Connection { id: Some(id), name: name.into(), proxy: None, created_at: None, updated_at: None, inner }
+        Connection {
+            id: Some(id),
+            name: name.into(),
+            proxy: None,
+            created_at: None,
+            updated_at: None,
+            inner,
+        }
     }
 
     /// Parses DevLake's JSON (snake_case or camelCase keys). A missing `name` is empty.
@@ -149,8 +169,10 @@ impl<S: Model> Scope<S> {
             name: get(raw, d, k, "name")?,
             connection_id: get(raw, d, k, "connection_id")?,
             scope_config_id: get(raw, d, k, "scope_config_id")?,
-            raw_data_params: get::<Option<String>>(raw, d, k, "_raw_data_params")?.filter(|s| !s.is_empty()),
-            raw_data_table: get::<Option<String>>(raw, d, k, "_raw_data_table")?.filter(|s| !s.is_empty()),
+            raw_data_params: get::<Option<String>>(raw, d, k, "_raw_data_params")?
+                .filter(|s| !s.is_empty()),
+            raw_data_table: get::<Option<String>>(raw, d, k, "_raw_data_table")?
+                .filter(|s| !s.is_empty()),
             inner: S::from_json(raw)?,
         })
     }
@@ -179,7 +201,10 @@ impl<S: Model> Scope<S> {
     /// `<crate>:<ScopeType>:<connection_id>:<id>`, the domain id of this scope.
     pub fn domain_id(&self) -> String {
         let d = S::descriptor();
-        let conn = self.connection_id.map(|c| c.to_string()).unwrap_or_else(|| "None".into());
+        let conn = self
+            .connection_id
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "None".into());
         format!("{}:{}:{}:{}", d.crate_name, d.name, conn, self.id)
     }
 }
@@ -216,7 +241,13 @@ impl<SC> DerefMut for ScopeConfig<SC> {
 impl<SC: Model> ScopeConfig<SC> {
     /// A scope config with default name and every entity.
     pub fn new(inner: SC) -> Self {
-        ScopeConfig { id: None, name: "default".into(), entities: DomainType::ALL.to_vec(), connection_id: None, inner }
+        ScopeConfig {
+            id: None,
+            name: "default".into(),
+            entities: DomainType::ALL.to_vec(),
+            connection_id: None,
+            inner,
+        }
     }
 
     /// Parses DevLake's JSON; `null` is treated as `{}` (so a config whose fields all have
@@ -230,7 +261,8 @@ impl<SC: Model> ScopeConfig<SC> {
         Ok(ScopeConfig {
             id: get(raw, d, k, "id")?,
             name: get::<Option<String>>(raw, d, k, "name")?.unwrap_or_else(|| "default".into()),
-            entities: get::<Option<Vec<DomainType>>>(raw, d, k, "entities")?.unwrap_or_else(|| DomainType::ALL.to_vec()),
+            entities: get::<Option<Vec<DomainType>>>(raw, d, k, "entities")?
+                .unwrap_or_else(|| DomainType::ALL.to_vec()),
             connection_id: get(raw, d, k, "connection_id")?,
             inner: SC::from_json(raw)?,
         })
@@ -239,5 +271,9 @@ impl<SC: Model> ScopeConfig<SC> {
 
 /// A plugin's empty scope config, for plugins that need no conversion options.
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
-#[devlake(scope_config, table = "_tool_devlake_scopeconfigs", name = "ScopeConfig")]
+#[devlake(
+    scope_config,
+    table = "_tool_devlake_scopeconfigs",
+    name = "ScopeConfig"
+)]
 pub struct NoOptions {}

@@ -18,7 +18,10 @@ pub struct PluginHost<P: Plugin> {
 
 impl<P: Plugin> std::fmt::Debug for PluginHost<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PluginHost").field("name", &self.name).field("streams", &self.streams).finish()
+        f.debug_struct("PluginHost")
+            .field("name", &self.name)
+            .field("streams", &self.streams)
+            .finish()
     }
 }
 
@@ -44,41 +47,79 @@ pub struct TaskContext {
 impl TaskContext {
     /// Reads DevLake's task context (snake_case or camelCase keys).
     pub fn from_json(v: &Json) -> Result<TaskContext> {
-        let obj = v
-            .as_object()
-            .ok_or_else(|| Error::input(format!("context must be a JSON object, got {}", crate::model::json_kind(v))))?;
+        let obj = v.as_object().ok_or_else(|| {
+            Error::input(format!(
+                "context must be a JSON object, got {}",
+                crate::model::json_kind(v)
+            ))
+        })?;
         let get = |a: &str, b: &str| obj.get(a).or_else(|| obj.get(b));
         let db_url = match get("db_url", "dbUrl") {
             Some(Json::String(s)) if !s.is_empty() => s.clone(),
-            Some(other) if !other.is_null() => return Err(Error::input("context field \"db_url\" must be a non-empty string")),
-            _ => return Err(Error::input("context is missing \"db_url\" (the DevLake database URL)")),
+            Some(other) if !other.is_null() => {
+                return Err(Error::input(
+                    "context field \"db_url\" must be a non-empty string",
+                ))
+            }
+            _ => {
+                return Err(Error::input(
+                    "context is missing \"db_url\" (the DevLake database URL)",
+                ))
+            }
         };
         let connection = match get("connection", "connection") {
             Some(c @ Json::Object(_)) => c.clone(),
-            Some(_) => return Err(Error::input("context field \"connection\" must be a JSON object")),
+            Some(_) => {
+                return Err(Error::input(
+                    "context field \"connection\" must be a JSON object",
+                ))
+            }
             None => return Err(Error::input("context is missing \"connection\"")),
         };
         let scope = match get("scope", "scope") {
             Some(s @ Json::Object(_)) => s.clone(),
-            Some(_) => return Err(Error::input("context field \"scope\" must be a JSON object")),
+            Some(_) => {
+                return Err(Error::input(
+                    "context field \"scope\" must be a JSON object",
+                ))
+            }
             None => return Err(Error::input("context is missing \"scope\"")),
         };
-        let scope_config = get("scope_config", "scopeConfig").cloned().unwrap_or(Json::Null);
+        let scope_config = get("scope_config", "scopeConfig")
+            .cloned()
+            .unwrap_or(Json::Null);
         let options = match get("options", "options") {
             Some(Json::Object(o)) => o.clone(),
             None | Some(Json::Null) => Map::new(),
-            Some(_) => return Err(Error::input("context field \"options\" must be a JSON object")),
+            Some(_) => {
+                return Err(Error::input(
+                    "context field \"options\" must be a JSON object",
+                ))
+            }
         };
-        Ok(TaskContext { db_url, connection, scope, scope_config, options })
+        Ok(TaskContext {
+            db_url,
+            connection,
+            scope,
+            scope_config,
+            options,
+        })
     }
 }
 
 impl<P: Plugin> PluginHost<P> {
     /// Hosts a plugin.
     pub fn new(plugin: P, meta: PluginMeta) -> Self {
-        let name = P::NAME.map(str::to_string).unwrap_or_else(|| meta.default_plugin_name());
+        let name = P::NAME
+            .map(str::to_string)
+            .unwrap_or_else(|| meta.default_plugin_name());
         let streams = plugin.streams();
-        PluginHost { plugin, meta, name, streams }
+        PluginHost {
+            plugin,
+            meta,
+            name,
+            streams,
+        }
     }
 
     /// The plugin name.
@@ -113,7 +154,10 @@ impl<P: Plugin> PluginHost<P> {
                 .streams
                 .tool_models()
                 .into_iter()
-                .map(|d| crate::model::ModelInfo { json_schema: crate::model::json_schema(d), table_name: d.table.into() })
+                .map(|d| crate::model::ModelInfo {
+                    json_schema: crate::model::json_schema(d),
+                    table_name: d.table.into(),
+                })
                 .collect(),
             migration_scripts: self.plugin.migrations(),
             plugin_path,
@@ -137,11 +181,21 @@ impl<P: Plugin> PluginHost<P> {
     }
 
     /// `remote-scopes`: groups when `group_id` is empty, else the group's scopes.
-    pub async fn remote_scopes(&self, connection: &Json, group_id: &str) -> Result<Vec<RemoteNode>> {
+    pub async fn remote_scopes(
+        &self,
+        connection: &Json,
+        group_id: &str,
+    ) -> Result<Vec<RemoteNode>> {
         let c = self.connection(connection)?;
         if group_id.is_empty() {
             let groups = self.plugin.remote_scope_groups(&c).await?;
-            return Ok(groups.into_iter().map(|g| RemoteNode::Group { id: g.id, name: g.name }).collect());
+            return Ok(groups
+                .into_iter()
+                .map(|g| RemoteNode::Group {
+                    id: g.id,
+                    name: g.name,
+                })
+                .collect());
         }
         let scopes = self.plugin.remote_scopes(&c, group_id).await?;
         Ok(scopes
@@ -150,7 +204,12 @@ impl<P: Plugin> PluginHost<P> {
                 s.connection_id = c.id;
                 s.raw_data_params = Some(raw_data_params(c.id_or_zero(), &s.id));
                 s.raw_data_table = Some(self.raw_scope_table());
-                RemoteNode::Scope { id: s.id.clone(), name: s.name.clone(), parent_id: group_id.to_string(), data: s.to_json() }
+                RemoteNode::Scope {
+                    id: s.id.clone(),
+                    name: s.name.clone(),
+                    parent_id: group_id.to_string(),
+                    data: s.to_json(),
+                }
             })
             .collect())
     }
@@ -161,9 +220,9 @@ impl<P: Plugin> PluginHost<P> {
 
     /// Parses `make-pipeline`'s `[[scope, scope_config|null], ...]`.
     pub fn scope_config_pairs(&self, v: &Json) -> Result<Vec<ScopePair<P>>> {
-        let pairs = v
-            .as_array()
-            .ok_or_else(|| Error::input("scope_config_pairs must be a JSON array of [scope, scope_config] pairs"))?;
+        let pairs = v.as_array().ok_or_else(|| {
+            Error::input("scope_config_pairs must be a JSON array of [scope, scope_config] pairs")
+        })?;
         pairs
             .iter()
             .enumerate()
@@ -171,8 +230,15 @@ impl<P: Plugin> PluginHost<P> {
                 let items = pair
                     .as_array()
                     .filter(|a| !a.is_empty() && a.len() <= 2)
-                    .ok_or_else(|| Error::input(format!("scope_config_pairs[{i}] must be [scope, scope_config]")))?;
-                let scope = input(&format!("scope_config_pairs[{i}] scope"), Scope::from_json(&items[0]))?;
+                    .ok_or_else(|| {
+                        Error::input(format!(
+                            "scope_config_pairs[{i}] must be [scope, scope_config]"
+                        ))
+                    })?;
+                let scope = input(
+                    &format!("scope_config_pairs[{i}] scope"),
+                    Scope::from_json(&items[0]),
+                )?;
                 let config = input(
                     &format!("scope_config_pairs[{i}] scope_config"),
                     ScopeConfig::from_json(items.get(1).unwrap_or(&Json::Null)),
@@ -204,7 +270,10 @@ impl<P: Plugin> PluginHost<P> {
             plan.push(stage);
             for ds in self.plugin.domain_scopes(scope) {
                 let mut data = Map::new();
-                data.insert("_raw_data_params".into(), raw_data_params(c.id_or_zero(), &scope.id).into());
+                data.insert(
+                    "_raw_data_params".into(),
+                    raw_data_params(c.id_or_zero(), &scope.id).into(),
+                );
                 data.insert("_raw_data_table".into(), self.raw_scope_table().into());
                 data.insert("id".into(), scope.domain_id().into());
                 for (k, v) in ds.data {
@@ -212,7 +281,10 @@ impl<P: Plugin> PluginHost<P> {
                         data.insert(k, v);
                     }
                 }
-                scopes.push(DynamicDomainScope { type_name: ds.type_name.into(), data: Json::Object(data).to_string() });
+                scopes.push(DynamicDomainScope {
+                    type_name: ds.type_name.into(),
+                    data: Json::Object(data).to_string(),
+                });
             }
         }
         plan.extend(self.plugin.extra_stages(&pairs, &c));
@@ -227,19 +299,40 @@ impl<P: Plugin> PluginHost<P> {
                 self.streams.names().join(", ")
             )));
         }
-        let connection = input("context.connection", Connection::from_json(&task.connection))?;
+        let connection = input(
+            "context.connection",
+            Connection::from_json(&task.connection),
+        )?;
         let scope = input("context.scope", Scope::from_json(&task.scope))?;
-        let scope_config = input("context.scope_config", ScopeConfig::from_json(&task.scope_config))?;
-        Ok(Context::new(self.name.clone(), connection, scope, scope_config, task.options.clone()))
+        let scope_config = input(
+            "context.scope_config",
+            ScopeConfig::from_json(&task.scope_config),
+        )?;
+        Ok(Context::new(
+            self.name.clone(),
+            connection,
+            scope,
+            scope_config,
+            task.options.clone(),
+        ))
     }
 
     /// Runs one subtask (`collect`, `extract` or `convert`) of a stream against `db`.
     /// Returns `false` when the stream does not run on the scope.
-    pub async fn run_subtask(&self, verb: Verb, stream: &str, ctx: &mut Context<P>, db: &mut Db, progress: &mut Progress) -> Result<bool> {
-        let s = self
-            .streams
-            .get(stream)
-            .ok_or_else(|| Error::input(format!("unknown stream {stream:?} (this plugin's streams: {})", self.streams.names().join(", "))))?;
+    pub async fn run_subtask(
+        &self,
+        verb: Verb,
+        stream: &str,
+        ctx: &mut Context<P>,
+        db: &mut Db,
+        progress: &mut Progress,
+    ) -> Result<bool> {
+        let s = self.streams.get(stream).ok_or_else(|| {
+            Error::input(format!(
+                "unknown stream {stream:?} (this plugin's streams: {})",
+                self.streams.names().join(", ")
+            ))
+        })?;
         if !s.should_run_on(&ctx.scope) {
             tracing::info!("Skipping stream {} for scope {}", stream, ctx.scope.name);
             return Ok(false);

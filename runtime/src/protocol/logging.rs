@@ -15,7 +15,12 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
         write!(writer, "{}: ", event.metadata().level())?;
         ctx.field_format().format_fields(writer.by_ref(), event)?;
         writeln!(writer)
@@ -34,7 +39,9 @@ pub fn parse_level(level: Option<&str>) -> Level {
 
 /// Installs the subscriber (once per process; later calls are ignored).
 pub fn init(level: Level) {
-    let writer = std::io::stderr.with_max_level(Level::ERROR).or_else(std::io::stdout);
+    let writer = std::io::stderr
+        .with_max_level(Level::ERROR)
+        .or_else(std::io::stdout);
     let _ = tracing_subscriber::fmt()
         .with_max_level(level)
         .event_format(LevelColon)

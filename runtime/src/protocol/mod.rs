@@ -34,13 +34,48 @@ struct Method {
 }
 
 const METHODS: &[Method] = &[
-    Method { name: "plugin-info", args: &[], optional: 0, help: "Describe the plugin: models, subtasks, migrations" },
-    Method { name: "test-connection", args: &["connection"], optional: 0, help: "Check a connection's credentials" },
-    Method { name: "remote-scopes", args: &["connection", "group_id"], optional: 1, help: "List scope groups, or the scopes of one group" },
-    Method { name: "make-pipeline", args: &["scope_config_pairs", "connection"], optional: 0, help: "Plan a pipeline for [[scope, scope_config], ...]" },
-    Method { name: "collect", args: &["context", "stream"], optional: 0, help: "Collect a stream's raw data" },
-    Method { name: "extract", args: &["context", "stream"], optional: 0, help: "Extract raw data into tool rows" },
-    Method { name: "convert", args: &["context", "stream"], optional: 0, help: "Convert tool rows into domain rows" },
+    Method {
+        name: "plugin-info",
+        args: &[],
+        optional: 0,
+        help: "Describe the plugin: models, subtasks, migrations",
+    },
+    Method {
+        name: "test-connection",
+        args: &["connection"],
+        optional: 0,
+        help: "Check a connection's credentials",
+    },
+    Method {
+        name: "remote-scopes",
+        args: &["connection", "group_id"],
+        optional: 1,
+        help: "List scope groups, or the scopes of one group",
+    },
+    Method {
+        name: "make-pipeline",
+        args: &["scope_config_pairs", "connection"],
+        optional: 0,
+        help: "Plan a pipeline for [[scope, scope_config], ...]",
+    },
+    Method {
+        name: "collect",
+        args: &["context", "stream"],
+        optional: 0,
+        help: "Collect a stream's raw data",
+    },
+    Method {
+        name: "extract",
+        args: &["context", "stream"],
+        optional: 0,
+        help: "Extract raw data into tool rows",
+    },
+    Method {
+        name: "convert",
+        args: &["context", "stream"],
+        optional: 0,
+        help: "Convert tool rows into domain rows",
+    },
 ];
 
 /// A failure with its exit code.
@@ -59,7 +94,10 @@ impl From<Error> for Failure {
 }
 
 fn usage(msg: impl std::fmt::Display) -> Failure {
-    Failure { code: 2, error: Error::input(msg) }
+    Failure {
+        code: 2,
+        error: Error::input(msg),
+    }
 }
 
 fn help(name: &str, meta: &PluginMeta) -> String {
@@ -75,9 +113,20 @@ fn help(name: &str, meta: &PluginMeta) -> String {
             .args
             .iter()
             .enumerate()
-            .map(|(i, a)| if i >= m.args.len() - m.optional { format!("[{a}]") } else { format!("<{a}>") })
+            .map(|(i, a)| {
+                if i >= m.args.len() - m.optional {
+                    format!("[{a}]")
+                } else {
+                    format!("<{a}>")
+                }
+            })
             .collect();
-        s.push_str(&format!("  {:<16} <config> {:<34} {}\n", m.name, args.join(" "), m.help));
+        s.push_str(&format!(
+            "  {:<16} <config> {:<34} {}\n",
+            m.name,
+            args.join(" "),
+            m.help
+        ));
     }
     s.push_str(
         "\nEXAMPLE:\n  ./run.sh collect '{\"log_level\":\"info\"}' \\\n    '{\"db_url\":\"sqlite:////tmp/lake.db\",\"connection\":{...},\"scope\":{...},\"scope_config\":{...}}' '\"<stream>\"' 3>&1\n\n\
@@ -106,9 +155,15 @@ fn plugin_path(meta: &PluginMeta) -> Result<String> {
     for c in &candidates {
         if c.is_file() {
             use std::os::unix::fs::PermissionsExt;
-            let exec = c.metadata().map(|m| m.permissions().mode() & 0o111 != 0).unwrap_or(false);
+            let exec = c
+                .metadata()
+                .map(|m| m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false);
             if !exec {
-                return Err(Error::input(format!("{} is not executable (chmod +x it): DevLake runs plugins through it", c.display())));
+                return Err(Error::input(format!(
+                    "{} is not executable (chmod +x it): DevLake runs plugins through it",
+                    c.display()
+                )));
             }
             let abs = std::fs::canonicalize(c).unwrap_or_else(|_| c.clone());
             return Ok(abs.display().to_string());
@@ -116,7 +171,11 @@ fn plugin_path(meta: &PluginMeta) -> Result<String> {
     }
     Err(Error::input(format!(
         "run.sh not found (looked in {}): DevLake discovers and runs plugins through it",
-        candidates.iter().map(|c| c.display().to_string()).collect::<Vec<_>>().join(", ")
+        candidates
+            .iter()
+            .map(|c| c.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     )))
 }
 
@@ -126,7 +185,12 @@ pub fn run<P: Plugin>(plugin: P, meta: PluginMeta, args: Vec<String>) -> i32 {
     match dispatch(plugin, meta, args) {
         Ok(()) => 0,
         Err(f) => {
-            let msg = f.error.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            let msg = f
+                .error
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             eprintln!("error: {msg}");
             f.code
         }
@@ -158,29 +222,64 @@ fn dispatch<P: Plugin>(plugin: P, meta: PluginMeta, args: Vec<String>) -> Result
         _ => {}
     }
     let method_name = first.replace('_', "-");
-    let method = METHODS.iter().find(|m| m.name == method_name).ok_or_else(|| {
-        usage(format!(
-            "unknown method {first:?} (expected one of: {}; see --help)",
-            METHODS.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
-        ))
-    })?;
+    let method = METHODS
+        .iter()
+        .find(|m| m.name == method_name)
+        .ok_or_else(|| {
+            usage(format!(
+                "unknown method {first:?} (expected one of: {}; see --help)",
+                METHODS
+                    .iter()
+                    .map(|m| m.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
     let rest = &args[1..];
-    let (min, max) = (1 + method.args.len() - method.optional, 1 + method.args.len());
+    let (min, max) = (
+        1 + method.args.len() - method.optional,
+        1 + method.args.len(),
+    );
     if rest.len() < min || rest.len() > max {
-        let names: Vec<String> = std::iter::once("<config>".to_string()).chain(method.args.iter().map(|a| format!("<{a}>"))).collect();
-        return Err(usage(format!("{} takes {} arguments ({}), got {}", method.name, if min == max { min.to_string() } else { format!("{min} or {max}") }, names.join(" "), rest.len())));
+        let names: Vec<String> = std::iter::once("<config>".to_string())
+            .chain(method.args.iter().map(|a| format!("<{a}>")))
+            .collect();
+        return Err(usage(format!(
+            "{} takes {} arguments ({}), got {}",
+            method.name,
+            if min == max {
+                min.to_string()
+            } else {
+                format!("{min} or {max}")
+            },
+            names.join(" "),
+            rest.len()
+        )));
     }
     let config = parse_arg(method.name, 1, "config", &rest[0])?;
-    let config = config
-        .as_object()
-        .ok_or_else(|| usage(format!("{}: argument 1 <config> must be a JSON object like {{\"log_level\":\"info\"}}, got {}", method.name, crate::model::json_kind(&config))))?;
-    logging::init(logging::parse_level(config.get("log_level").and_then(Json::as_str)));
+    let config = config.as_object().ok_or_else(|| {
+        usage(format!(
+            "{}: argument 1 <config> must be a JSON object like {{\"log_level\":\"info\"}}, got {}",
+            method.name,
+            crate::model::json_kind(&config)
+        ))
+    })?;
+    logging::init(logging::parse_level(
+        config.get("log_level").and_then(Json::as_str),
+    ));
     let mut parsed = Vec::new();
     for (i, (raw, name)) in rest[1..].iter().zip(method.args).enumerate() {
         parsed.push(parse_arg(method.name, i + 2, name, raw)?);
     }
-    if std::env::var("DEVLAKE_DEBUG_WAIT").map(|v| !v.is_empty() && v != "0").unwrap_or(false) {
-        eprintln!("{}: waiting for a debugger: pid {} (attach, then continue)", host.name(), std::process::id());
+    if std::env::var("DEVLAKE_DEBUG_WAIT")
+        .map(|v| !v.is_empty() && v != "0")
+        .unwrap_or(false)
+    {
+        eprintln!(
+            "{}: waiting for a debugger: pid {} (attach, then continue)",
+            host.name(),
+            std::process::id()
+        );
         // SAFETY: raising SIGSTOP on ourselves; the debugger (or `kill -CONT`) resumes us.
         unsafe {
             libc::raise(libc::SIGSTOP);
@@ -197,11 +296,20 @@ fn dispatch<P: Plugin>(plugin: P, meta: PluginMeta, args: Vec<String>) -> Result
 }
 
 fn json_str<'a>(method: &str, index: usize, name: &str, v: &'a Json) -> Result<&'a str, Failure> {
-    v.as_str()
-        .ok_or_else(|| usage(format!("{method}: argument {index} <{name}> must be a JSON string like '\"value\"', got {}", crate::model::json_kind(v))))
+    v.as_str().ok_or_else(|| {
+        usage(format!(
+            "{method}: argument {index} <{name}> must be a JSON string like '\"value\"', got {}",
+            crate::model::json_kind(v)
+        ))
+    })
 }
 
-async fn call<P: Plugin>(host: &PluginHost<P>, method: &str, args: &[Json], out: &mut Output) -> Result<(), Failure> {
+async fn call<P: Plugin>(
+    host: &PluginHost<P>,
+    method: &str,
+    args: &[Json],
+    out: &mut Output,
+) -> Result<(), Failure> {
     let io = |e: std::io::Error| Failure::from(Error::from(e));
     match method {
         "plugin-info" => {
@@ -226,11 +334,14 @@ async fn call<P: Plugin>(host: &PluginHost<P>, method: &str, args: &[Json], out:
             out.send(&data).map_err(io)?;
         }
         verb_name => {
-            let verb = Verb::from_entry_point(verb_name).expect("methods table lists only the three verbs");
+            let verb = Verb::from_entry_point(verb_name)
+                .expect("methods table lists only the three verbs");
             let stream = json_str(method, 3, "stream", &args[1])?;
             let task = TaskContext::from_json(&args[0])?;
             let mut ctx = host.context(&task, stream)?;
-            let mut db = crate::db::Db::connect(&task.db_url).await.map_err(Error::from)?;
+            let mut db = crate::db::Db::connect(&task.db_url)
+                .await
+                .map_err(Error::from)?;
             let out = Rc::new(RefCell::new(std::mem::replace(out, Output::memory().0)));
             let sink = out.clone();
             let failed = Rc::new(RefCell::new(None));
@@ -240,7 +351,8 @@ async fn call<P: Plugin>(host: &PluginHost<P>, method: &str, args: &[Json], out:
                     failed2.borrow_mut().get_or_insert(e);
                 }
             });
-            host.run_subtask(verb, stream, &mut ctx, &mut db, &mut progress).await?;
+            host.run_subtask(verb, stream, &mut ctx, &mut db, &mut progress)
+                .await?;
             let failure = failed.borrow_mut().take();
             if let Some(e) = failure {
                 return Err(io(e));

@@ -35,13 +35,20 @@ impl Output {
         }
         // SAFETY: fd 3 is open and owned by this process for its whole life; nothing
         // else in the runtime uses it.
-        Some(Output { sink: Sink::Fd(unsafe { File::from_raw_fd(3) }) })
+        Some(Output {
+            sink: Sink::Fd(unsafe { File::from_raw_fd(3) }),
+        })
     }
 
     /// An in-memory channel (tests, `cargo devlake info`).
     pub fn memory() -> (Output, std::rc::Rc<std::cell::RefCell<Vec<u8>>>) {
         let buf = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-        (Output { sink: Sink::Memory(buf.clone()) }, buf)
+        (
+            Output {
+                sink: Sink::Memory(buf.clone()),
+            },
+            buf,
+        )
     }
 
     /// Writes one message as a line; one `write` per message so DevLake sees whole lines.

@@ -1,12 +1,440 @@
 //! Standalone runs: a whole pipeline of a plugin against a DevLake database, without
 //! DevLake's server (`<plugin binary> standalone ...`, driven by `cargo devlake run`).
+//!
+//! ```text
+//! <plugin> standalone run --config plugin.toml [--db URL] [--stream NAME]... [--incremental]
+//!                         [--format plain|progress|json] [--log-level LEVEL]
+//! <plugin> standalone plugin-info            plugin-info as pretty JSON on stdout
+//! <plugin> standalone conformance [--db sqlite|ADMIN_URL]...
+//!                                            DevLake conformance checks, a JSON report on stdout
+//! ```
+//!
+//! A run reads the connection, scopes and scope config from a TOML run file (see
+//! [`config`]; secrets come from environment variables), connects to the database
+//! (`sqlite:///devlake.db`, a `devlake.db` file in the working directory, by default; any
+//! URL in DevLake's form otherwise), applies the plugin's pending migrations, then for
+//! each scope runs collect, extract and convert of every stream the scope config's
+//! `entities` select (or of the `--stream`s given), each subtask in its own transaction,
+//! and prints a summary. Against a real DevLake MySQL or PostgreSQL database, DevLake's
+//! domain tables are used as they are; only missing tables are created.
 
-use crate::plugin::Plugin;
-use crate::protocol::PluginHost;
-use crate::Result;
+pub mod config;
+mod output;
+
+pub use output::{Format, Reporter};
+
+use crate::db::Db;
+use crate::plugin::{Plugin, Scope, ScopeConfig};
+use crate::protocol::{PluginHost, TaskContext};
+use crate::stream::{Context, Progress, Verb};
+use crate::{Error, Result};
+use serde::Serialize;
+use serde_json::Value as Json;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// The database of a run when neither `--db` nor the run file names one.
+pub const DEFAULT_DB: &str = "sqlite:///devlake.db";
+
+const HELP: &str = "\
+USAGE:
+  <plugin> standalone run --config <plugin.toml> [--db <url>] [--stream <name>]... [--incremental]
+                          [--format plain|progress|json] [--log-level debug|info|warn|error]
+  <plugin> standalone plugin-info
+  <plugin> standalone conformance [--db sqlite|<admin url>]...
+
+run          Run the plugin's streams for every scope of the run file against a database
+             (default sqlite:///devlake.db, i.e. ./devlake.db), after applying its migrations.
+  --config   The TOML run file: [connection], [scope_config], [[scopes]] (see docs/standalone.md);
+             secrets as `token = { env = \"MY_TOKEN\" }` or `token = \"${MY_TOKEN}\"`.
+  --db       A DevLake database URL: sqlite:///rel.db, sqlite:////abs.db,
+             mysql://user:pass@host:3306/lake?charset=utf8mb4&parseTime=True&loc=UTC, postgres://...
+  --stream   Run only these streams (repeatable); by default the scope config's entities choose.
+  --incremental  Keep previous rows and resume from the state the last run saved.
+  --format   progress (bars on a terminal, the default there), plain (the default otherwise), json.
+plugin-info  Print plugin-info (models, subtasks, migrations) as JSON.
+conformance  Check what DevLake needs of the plugin (schemas, subtasks, migrations on a fresh
+             database per --db: `sqlite`, or a MySQL/PostgreSQL admin URL); JSON report on stdout.
+";
+
+/// One subtask of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubtaskRun {
+    /// Scope id.
+    pub scope: String,
+    /// Stream name.
+    pub stream: String,
+    /// Subtask name (`Collect Users`).
+    pub subtask: String,
+    /// Whether it ran (false when the stream does not run on the scope).
+    pub ran: bool,
+    /// Records it processed (written by collect, extracted, converted).
+    pub records: u64,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+/// Runs the given subtasks of a stream in order through [`PluginHost::run_subtask`],
+/// with a fresh [`Progress`] from `progress` for each and `done` called after each.
+pub(crate) async fn run_stream<P: Plugin>(
+    host: &PluginHost<P>,
+    stream: &str,
+    ctx: &mut Context<P>,
+    db: &mut Db,
+    progress: impl FnMut(&str) -> Progress,
+    done: impl FnMut(&SubtaskRun),
+) -> Result<Vec<SubtaskRun>> {
+    run_verbs(host, stream, &Verb::ALL, ctx, db, progress, done).await
+}
+
+async fn run_verbs<P: Plugin>(
+    host: &PluginHost<P>,
+    stream: &str,
+    verbs: &[Verb],
+    ctx: &mut Context<P>,
+    db: &mut Db,
+    mut progress: impl FnMut(&str) -> Progress,
+    mut done: impl FnMut(&SubtaskRun),
+) -> Result<Vec<SubtaskRun>> {
+    let mut out = Vec::new();
+    let mut skipping = false;
+    for verb in verbs {
+        let subtask = verb.subtask_name(stream);
+        let mut p = progress(&subtask);
+        let started = Instant::now();
+        let ran = if skipping {
+            false
+        } else {
+            host.run_subtask(*verb, stream, ctx, db, &mut p)
+                .await
+                .map_err(|e| Error::msg(format!("scope {}: {subtask} failed: {e}", ctx.scope.id)))?
+        };
+        // A stream that does not run on the scope skips all three subtasks.
+        skipping = !ran;
+        let run = SubtaskRun {
+            scope: ctx.scope.id.clone(),
+            stream: stream.to_string(),
+            subtask,
+            ran,
+            records: p.current(),
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        done(&run);
+        out.push(run);
+    }
+    Ok(out)
+}
+
+/// Options of `standalone run`.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The TOML run file.
+    pub config: PathBuf,
+    /// Database URL (`--db`).
+    pub db: Option<String>,
+    /// Streams to run (`--stream`); empty: as the scope config selects.
+    pub streams: Vec<String>,
+    /// Incremental run.
+    pub incremental: bool,
+    /// Output format.
+    pub format: Format,
+    /// Log level.
+    pub log_level: tracing::Level,
+}
+
+/// Pulls `--flag value` / `--flag=value` pairs and switches out of an argument list.
+struct Args<'a> {
+    items: &'a [String],
+    i: usize,
+}
+
+impl<'a> Args<'a> {
+    /// The next flag and its inline value, if any.
+    fn next_flag(&mut self) -> Option<(&'a str, Option<&'a str>)> {
+        let a = self.items.get(self.i)?;
+        self.i += 1;
+        Some(match a.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v)),
+            _ => (a.as_str(), None),
+        })
+    }
+
+    fn value(&mut self, flag: &str, inline: Option<&'a str>) -> Result<&'a str> {
+        if let Some(v) = inline {
+            return Ok(v);
+        }
+        let v = self
+            .items
+            .get(self.i)
+            .ok_or_else(|| Error::input(format!("{flag} needs a value (see standalone --help)")))?;
+        self.i += 1;
+        Ok(v)
+    }
+}
+
+fn parse_run(args: &[String]) -> Result<RunOptions> {
+    let mut a = Args { items: args, i: 0 };
+    let (mut config, mut db, mut streams, mut incremental) = (None, None, Vec::new(), false);
+    let (mut format, mut level) = (None, tracing::Level::WARN);
+    while let Some((flag, inline)) = a.next_flag() {
+        match flag {
+            "--config" | "-c" => config = Some(PathBuf::from(a.value(flag, inline)?)),
+            "--db" => db = Some(a.value(flag, inline)?.to_string()),
+            "--stream" => streams.push(a.value(flag, inline)?.to_string()),
+            "--incremental" => incremental = true,
+            "--format" => {
+                let v = a.value(flag, inline)?;
+                format = Some(Format::parse(v).ok_or_else(|| {
+                    Error::input(format!("--format {v:?}: expected plain, progress or json"))
+                })?);
+            }
+            "--log-level" => {
+                level = crate::protocol::logging::parse_level(Some(a.value(flag, inline)?))
+            }
+            other => {
+                return Err(Error::input(format!(
+                    "standalone run: unknown argument {other:?} (see standalone --help)"
+                )))
+            }
+        }
+    }
+    let config = config.ok_or_else(|| {
+        Error::input("standalone run needs --config <plugin.toml> (see docs/standalone.md)")
+    })?;
+    Ok(RunOptions {
+        config,
+        db,
+        streams,
+        incremental,
+        format: format.unwrap_or_else(Format::auto),
+        log_level: level,
+    })
+}
+
+fn parse_dbs(args: &[String]) -> Result<Vec<String>> {
+    let mut a = Args { items: args, i: 0 };
+    let mut dbs = Vec::new();
+    while let Some((flag, inline)) = a.next_flag() {
+        match flag {
+            "--db" => dbs.push(a.value(flag, inline)?.to_string()),
+            other => {
+                return Err(Error::input(format!(
+                    "standalone conformance: unknown argument {other:?} (expected --db)"
+                )))
+            }
+        }
+    }
+    if dbs.is_empty() {
+        dbs.push("sqlite".into());
+    }
+    Ok(dbs)
+}
+
+/// `run.sh` of the plugin when it can be found (`$DEVLAKE_PLUGIN_DIR`, else the crate
+/// folder the binary was built from), else empty: standalone plugin-info is for people.
+fn plugin_path<P: Plugin>(host: &PluginHost<P>) -> String {
+    let dir = std::env::var("DEVLAKE_PLUGIN_DIR")
+        .unwrap_or_else(|_| host.meta().manifest_dir.to_string());
+    let p = PathBuf::from(dir).join("run.sh");
+    std::fs::canonicalize(&p)
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
 
 /// Runs the `standalone` command of a plugin binary with its arguments.
 pub fn main<P: Plugin>(host: &PluginHost<P>, args: &[String]) -> Result<()> {
-    let _ = (host, args);
-    Err(crate::Error::input("standalone runs are not implemented yet"))
+    let Some(cmd) = args.first() else {
+        print!("{HELP}");
+        return Ok(());
+    };
+    let rt = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::from)
+    };
+    match cmd.as_str() {
+        "-h" | "--help" | "help" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        "run" => {
+            let opts = parse_run(&args[1..])?;
+            rt()?.block_on(run(host, &opts))
+        }
+        "plugin-info" => {
+            if args.len() > 1 {
+                return Err(Error::input("standalone plugin-info takes no argument"));
+            }
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&host.plugin_info(plugin_path(host)))?
+            );
+            Ok(())
+        }
+        "conformance" => {
+            let dbs = parse_dbs(&args[1..])?;
+            let report = rt()?.block_on(crate::testing::conformance::run(host, &dbs));
+            println!("{}", serde_json::to_string(&report)?);
+            let failed = report.failures().count();
+            if failed > 0 {
+                return Err(Error::msg(format!(
+                    "{failed} of {} conformance checks failed",
+                    report.checks.len()
+                )));
+            }
+            Ok(())
+        }
+        other => Err(Error::input(format!(
+            "standalone: unknown command {other:?} (expected run, plugin-info or conformance)"
+        ))),
+    }
+}
+
+/// A standalone run (see the [module](self) docs).
+pub async fn run<P: Plugin>(host: &PluginHost<P>, opts: &RunOptions) -> Result<()> {
+    let started = Instant::now();
+    let file = config::load::<P>(&opts.config)?;
+    let names = host.streams().names();
+    for s in &opts.streams {
+        if !names.contains(s) {
+            return Err(Error::input(format!(
+                "--stream {s:?}: no such stream (this plugin's streams: {})",
+                names.join(", ")
+            )));
+        }
+    }
+    let db_url = opts
+        .db
+        .clone()
+        .or(file.db.clone())
+        .unwrap_or_else(|| DEFAULT_DB.to_string());
+    let scope_config = ScopeConfig::<P::ScopeConfig>::from_json(&file.scope_config)
+        .map_err(|e| Error::input(format!("{}: [scope_config]: {e}", opts.config.display())))?;
+    let reporter = Reporter::new(opts.format, opts.log_level);
+    let mut db = Db::connect(&db_url).await?;
+    reporter.start(host.name(), &db.redacted_url(), file.scopes.len());
+    let applied = crate::migration::apply(&mut db, host.name(), &host.plugin().migrations())
+        .await
+        .map_err(|e| Error::msg(format!("migrations: {e}")))?;
+    reporter.migrations(
+        &applied
+            .applied
+            .iter()
+            .map(|s| s.version)
+            .collect::<Vec<_>>(),
+        applied.already_applied.len(),
+    );
+
+    let mut runs = Vec::new();
+    for scope_json in &file.scopes {
+        let scope = Scope::<P::ToolScope>::from_json(scope_json)
+            .map_err(|e| Error::input(format!("scope: {e}")))?;
+        let selected = host.plugin().select_subtasks(&scope, &scope_config);
+        let mut options = file.options.clone();
+        options.insert("scopeId".into(), scope.id.clone().into());
+        options.insert("scopeName".into(), scope.name.clone().into());
+        options.insert("fullName".into(), scope.name.clone().into());
+        options.insert(
+            "connectionId".into(),
+            file.connection.get("id").cloned().unwrap_or(Json::Null),
+        );
+        options.insert("incremental".into(), opts.incremental.into());
+        let task = TaskContext {
+            db_url: db_url.clone(),
+            connection: file.connection.clone(),
+            scope: scope_json.clone(),
+            scope_config: file.scope_config.clone(),
+            options,
+        };
+        let mut any = false;
+        for stream in &names {
+            let verbs: Vec<Verb> = if opts.streams.is_empty() {
+                Verb::ALL
+                    .into_iter()
+                    .filter(|v| selected.contains(&v.subtask_name(stream)))
+                    .collect()
+            } else if opts.streams.contains(stream) {
+                Verb::ALL.to_vec()
+            } else {
+                Vec::new()
+            };
+            if verbs.is_empty() {
+                continue;
+            }
+            any = true;
+            let mut ctx = host.context(&task, stream)?;
+            let result = run_verbs(
+                host,
+                stream,
+                &verbs,
+                &mut ctx,
+                &mut db,
+                |sub| reporter.progress(&scope.id, sub),
+                |r| reporter.done(r),
+            )
+            .await;
+            match result {
+                Ok(r) => runs.extend(r),
+                Err(e) => {
+                    reporter.clear();
+                    return Err(e);
+                }
+            }
+        }
+        if !any {
+            tracing::warn!(
+                "scope {}: no stream matches the scope config's entities {:?}",
+                scope.id,
+                scope_config
+                    .entities
+                    .iter()
+                    .map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+    reporter.summary(&runs, started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn run_arguments() {
+        let o = parse_run(&s(&[
+            "--config",
+            "p.toml",
+            "--stream=a",
+            "--stream",
+            "b",
+            "--incremental",
+            "--format",
+            "json",
+        ]))
+        .unwrap();
+        assert_eq!(o.config, PathBuf::from("p.toml"));
+        assert_eq!(o.streams, ["a", "b"]);
+        assert!(o.incremental);
+        assert_eq!(o.format, Format::Json);
+        assert!(parse_run(&s(&["--stream", "a"]))
+            .unwrap_err()
+            .to_string()
+            .contains("needs --config"));
+        assert!(parse_run(&s(&["--config", "p", "--bogus"]))
+            .unwrap_err()
+            .to_string()
+            .contains("\"--bogus\""));
+        assert!(parse_run(&s(&["--config", "p", "--format", "xml"]))
+            .unwrap_err()
+            .to_string()
+            .contains("plain, progress or json"));
+        assert_eq!(parse_dbs(&[]).unwrap(), ["sqlite"]);
+    }
 }

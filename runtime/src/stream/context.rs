@@ -1,7 +1,7 @@
 //! [`Context`]: what a subtask knows about the run.
 
-use crate::plugin::{raw_data_params, Connection, Plugin, Scope, ScopeConfig};
 use crate::model::Model;
+use crate::plugin::{raw_data_params, Connection, Plugin, Scope, ScopeConfig};
 use serde_json::{Map, Value as Json};
 
 /// The connection, scope, scope config and options of a subtask run, plus the state the
@@ -39,7 +39,14 @@ impl<P: Plugin> Context<P> {
         scope_config: ScopeConfig<P::ScopeConfig>,
         options: Map<String, Json>,
     ) -> Self {
-        Context { connection, scope, scope_config, options, plugin_name: plugin_name.into(), state: None }
+        Context {
+            connection,
+            scope,
+            scope_config,
+            options,
+            plugin_name: plugin_name.into(),
+            state: None,
+        }
     }
 
     /// The plugin's name.
@@ -55,7 +62,10 @@ impl<P: Plugin> Context<P> {
     /// Whether this is an incremental run (`options.incremental == true`): previous rows
     /// are kept and [`Context::state`] holds what the last run saved.
     pub fn incremental(&self) -> bool {
-        self.options.get("incremental").and_then(Json::as_bool).unwrap_or(false)
+        self.options
+            .get("incremental")
+            .and_then(Json::as_bool)
+            .unwrap_or(false)
     }
 
     /// The state the last completed run of this subtask saved for this connection **and

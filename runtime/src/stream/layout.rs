@@ -63,21 +63,31 @@ impl Layout {
         let columns = columns(desc);
         let srcs = columns
             .iter()
-            .map(|c| match desc.fields.iter().position(|f| f.name == c.name) {
-                Some(i) => Src::Field(i),
-                None => match c.name {
-                    "connection_id" => Src::ConnectionId,
-                    "_raw_data_params" => Src::RawParams,
-                    "_raw_data_table" => Src::RawTable,
-                    "_raw_data_id" => Src::RawId,
-                    "_raw_data_remark" => Src::RawRemark,
-                    "created_at" | "updated_at" => Src::Now,
-                    _ => Src::Null,
+            .map(
+                |c| match desc.fields.iter().position(|f| f.name == c.name) {
+                    Some(i) => Src::Field(i),
+                    None => match c.name {
+                        "connection_id" => Src::ConnectionId,
+                        "_raw_data_params" => Src::RawParams,
+                        "_raw_data_table" => Src::RawTable,
+                        "_raw_data_id" => Src::RawId,
+                        "_raw_data_remark" => Src::RawRemark,
+                        "created_at" | "updated_at" => Src::Now,
+                        _ => Src::Null,
+                    },
                 },
-            })
+            )
             .collect();
-        let id_field = desc.fields.iter().position(|f| f.name == "id" && f.primary_key);
-        Layout { desc, columns, srcs, id_field }
+        let id_field = desc
+            .fields
+            .iter()
+            .position(|f| f.name == "id" && f.primary_key);
+        Layout {
+            desc,
+            columns,
+            srcs,
+            id_field,
+        }
     }
 
     /// The model.
@@ -92,7 +102,14 @@ impl Layout {
 
     /// A full row for `model`. An empty `id` key is replaced by `default_id` (pydevlake
     /// fills a domain row's id from its tool row).
-    pub fn row<M: Model>(&self, model: &M, connection_id: i64, origin: &Origin, now: DateTime, default_id: Option<&str>) -> Vec<Value> {
+    pub fn row<M: Model>(
+        &self,
+        model: &M,
+        connection_id: i64,
+        origin: &Origin,
+        now: DateTime,
+        default_id: Option<&str>,
+    ) -> Vec<Value> {
         let mut fields = Vec::with_capacity(self.desc.fields.len());
         model.write_values(&mut fields);
         if let (Some(i), Some(id)) = (self.id_field, default_id) {

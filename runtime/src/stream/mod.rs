@@ -116,7 +116,8 @@ pub trait Stream<P: Plugin>: 'static {
     }
 
     /// Turns a tool row into domain rows.
-    fn convert(&self, tool: &Self::ToolModel, ctx: &Context<P>, out: &mut DomainSink) -> Result<()>;
+    fn convert(&self, tool: &Self::ToolModel, ctx: &Context<P>, out: &mut DomainSink)
+        -> Result<()>;
 }
 
 /// A stream collected once per row of a parent stream (pydevlake's `Substream`): comments
@@ -151,7 +152,12 @@ pub(crate) trait ErasedStream<P: Plugin> {
     fn domain_types(&self) -> &'static [DomainType];
     fn tool_model(&self) -> &'static ModelDescriptor;
     fn should_run_on(&self, scope: &Scope<P::ToolScope>) -> bool;
-    fn prepare<'a>(&'a self, verb: Verb, ctx: &'a Context<P>, db: &'a mut crate::db::Db) -> LocalBoxFuture<'a, Result<()>>;
+    fn prepare<'a>(
+        &'a self,
+        verb: Verb,
+        ctx: &'a Context<P>,
+        db: &'a mut crate::db::Db,
+    ) -> LocalBoxFuture<'a, Result<()>>;
     fn body<'a>(
         &'a self,
         verb: Verb,
@@ -178,7 +184,12 @@ macro_rules! erased_common {
         fn should_run_on(&self, scope: &Scope<P::ToolScope>) -> bool {
             self.0.should_run_on(scope)
         }
-        fn prepare<'a>(&'a self, verb: Verb, ctx: &'a Context<P>, db: &'a mut crate::db::Db) -> LocalBoxFuture<'a, Result<()>> {
+        fn prepare<'a>(
+            &'a self,
+            verb: Verb,
+            ctx: &'a Context<P>,
+            db: &'a mut crate::db::Db,
+        ) -> LocalBoxFuture<'a, Result<()>> {
             Box::pin(runner::prepare(&self.0, verb, ctx, db))
         }
     };
@@ -275,7 +286,10 @@ impl<P: Plugin> Streams<P> {
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&dyn ErasedStream<P>> {
-        self.list.iter().find(|s| s.name() == name).map(|b| b.as_ref())
+        self.list
+            .iter()
+            .find(|s| s.name() == name)
+            .map(|b| b.as_ref())
     }
 
     /// Tool models of the streams, in order.
@@ -295,7 +309,11 @@ impl<P: Plugin> Streams<P> {
                     required: false,
                     enabled_by_default: false,
                     description: format!("{} {} {}", verb.title(), plugin_name, name),
-                    domain_types: s.domain_types().iter().map(|d| d.as_str().to_string()).collect(),
+                    domain_types: s
+                        .domain_types()
+                        .iter()
+                        .map(|d| d.as_str().to_string())
+                        .collect(),
                     arguments: vec![name.clone()],
                 });
             }
@@ -305,10 +323,16 @@ impl<P: Plugin> Streams<P> {
 
     /// Subtasks of the streams whose domain types meet the config's entities and that run
     /// on the scope.
-    pub fn default_subtasks(&self, scope: &Scope<P::ToolScope>, config: &ScopeConfig<P::ScopeConfig>) -> Vec<String> {
+    pub fn default_subtasks(
+        &self,
+        scope: &Scope<P::ToolScope>,
+        config: &ScopeConfig<P::ScopeConfig>,
+    ) -> Vec<String> {
         let mut out = Vec::new();
         for s in &self.list {
-            if s.domain_types().iter().any(|d| config.entities.contains(d)) && s.should_run_on(scope) {
+            if s.domain_types().iter().any(|d| config.entities.contains(d))
+                && s.should_run_on(scope)
+            {
                 let name = s.name();
                 out.extend(Verb::ALL.iter().map(|v| v.subtask_name(&name)));
             }

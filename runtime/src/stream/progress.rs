@@ -22,7 +22,11 @@ impl std::fmt::Debug for Progress {
 impl Progress {
     /// Progress that calls `emit` for each message.
     pub fn new(emit: impl FnMut(RemoteProgress) + 'static) -> Self {
-        Progress { current: 0, reported: 0, emit: Box::new(emit) }
+        Progress {
+            current: 0,
+            reported: 0,
+            emit: Box::new(emit),
+        }
     }
 
     /// Progress that reports nothing.
@@ -40,7 +44,11 @@ impl Progress {
         self.current += n;
         while self.current - self.reported >= PROGRESS_STEP {
             self.reported += PROGRESS_STEP;
-            (self.emit)(RemoteProgress { increment: PROGRESS_STEP, current: self.reported, total: 0 });
+            (self.emit)(RemoteProgress {
+                increment: PROGRESS_STEP,
+                current: self.reported,
+                total: 0,
+            });
         }
     }
 
@@ -49,7 +57,11 @@ impl Progress {
         if self.current > self.reported {
             let inc = self.current - self.reported;
             self.reported = self.current;
-            (self.emit)(RemoteProgress { increment: inc, current: self.current, total: 0 });
+            (self.emit)(RemoteProgress {
+                increment: inc,
+                current: self.current,
+                total: 0,
+            });
         }
     }
 }

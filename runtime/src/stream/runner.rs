@@ -78,7 +78,12 @@ fn p(d: Dialect, n: usize) -> String {
 }
 
 /// Creates the tables a subtask needs (outside its transaction: MySQL commits on DDL).
-pub(crate) async fn prepare<P: Plugin, S: Stream<P>>(stream: &S, verb: Verb, ctx: &Context<P>, db: &mut Db) -> Result<()> {
+pub(crate) async fn prepare<P: Plugin, S: Stream<P>>(
+    stream: &S,
+    verb: Verb,
+    ctx: &Context<P>,
+    db: &mut Db,
+) -> Result<()> {
     let raw = raw_table_name(&ctx.plugin_name, &stream.name());
     match verb {
         Verb::Collect => ensure_raw_table(db, &raw).await?,
@@ -98,11 +103,20 @@ pub(crate) async fn prepare<P: Plugin, S: Stream<P>>(stream: &S, verb: Verb, ctx
     Ok(())
 }
 
-pub(crate) async fn collect<P: Plugin, S: Stream<P>>(stream: &S, ctx: &Context<P>, db: &mut Db, progress: &mut Progress) -> Result<Option<Json>> {
+pub(crate) async fn collect<P: Plugin, S: Stream<P>>(
+    stream: &S,
+    ctx: &Context<P>,
+    db: &mut Db,
+    progress: &mut Progress,
+) -> Result<Option<Json>> {
     let raw = raw_table_name(&ctx.plugin_name, &stream.name());
     let params = ctx.raw_data_params();
     if !ctx.incremental() {
-        let sql = format!("DELETE FROM {} WHERE params = {}", db.quote(&raw), p(db.dialect(), 1));
+        let sql = format!(
+            "DELETE FROM {} WHERE params = {}",
+            db.quote(&raw),
+            p(db.dialect(), 1)
+        );
         db.execute(&sql, vec![Value::Text(params.clone())]).await?;
     }
     let plan = InsertPlan::new(db.dialect(), &raw, RAW_COLUMNS.to_vec(), OnConflict::Error);
@@ -122,7 +136,11 @@ pub(crate) async fn collect_substream<P: Plugin, S: Substream<P>>(
     let params = ctx.raw_data_params();
     let dialect = db.dialect();
     if !ctx.incremental() {
-        let sql = format!("DELETE FROM {} WHERE params = {}", db.quote(&raw), p(dialect, 1));
+        let sql = format!(
+            "DELETE FROM {} WHERE params = {}",
+            db.quote(&raw),
+            p(dialect, 1)
+        );
         db.execute(&sql, vec![Value::Text(params.clone())]).await?;
     }
     let parent_desc = <S::Parent as Stream<P>>::ToolModel::descriptor();
@@ -168,16 +186,30 @@ pub(crate) async fn collect_substream<P: Plugin, S: Substream<P>>(
     Ok(sink.into_state())
 }
 
-pub(crate) async fn extract<P: Plugin, S: Stream<P>>(stream: &S, ctx: &Context<P>, db: &mut Db, progress: &mut Progress) -> Result<Option<Json>> {
+pub(crate) async fn extract<P: Plugin, S: Stream<P>>(
+    stream: &S,
+    ctx: &Context<P>,
+    db: &mut Db,
+    progress: &mut Progress,
+) -> Result<Option<Json>> {
     let dialect = db.dialect();
     let raw = raw_table_name(&ctx.plugin_name, &stream.name());
     let desc = S::ToolModel::descriptor();
     let layout = Layout::of(desc);
-    let mut plan = InsertPlan::new(dialect, desc.table, layout.columns().to_vec(), OnConflict::Update);
+    let mut plan = InsertPlan::new(
+        dialect,
+        desc.table,
+        layout.columns().to_vec(),
+        OnConflict::Update,
+    );
     let params = ctx.raw_data_params();
     let mut last_id: i64 = 0;
     if ctx.incremental() {
-        last_id = ctx.state().and_then(|s| s.get("last_raw_id")).and_then(Json::as_i64).unwrap_or(0);
+        last_id = ctx
+            .state()
+            .and_then(|s| s.get("last_raw_id"))
+            .and_then(Json::as_i64)
+            .unwrap_or(0);
     } else {
         let sql = format!(
             "DELETE FROM {} WHERE {} = {} AND {} = {}",
@@ -187,7 +219,11 @@ pub(crate) async fn extract<P: Plugin, S: Stream<P>>(stream: &S, ctx: &Context<P
             db.quote("_raw_data_params"),
             p(dialect, 2)
         );
-        db.execute(&sql, vec![Value::Text(raw.clone()), Value::Text(params.clone())]).await?;
+        db.execute(
+            &sql,
+            vec![Value::Text(raw.clone()), Value::Text(params.clone())],
+        )
+        .await?;
     }
     let sql = format!(
         "SELECT {id}, {data} FROM {t} WHERE {params} = {p1} AND {id} > {p2} ORDER BY {id} LIMIT {PAGE}",
@@ -200,7 +236,9 @@ pub(crate) async fn extract<P: Plugin, S: Stream<P>>(stream: &S, ctx: &Context<P
     );
     let connection_id = ctx.connection_id();
     loop {
-        let page = db.fetch_all(&sql, vec![Value::Text(params.clone()), Value::Int(last_id)]).await?;
+        let page = db
+            .fetch_all(&sql, vec![Value::Text(params.clone()), Value::Int(last_id)])
+            .await?;
         if page.is_empty() {
             break;
         }
@@ -223,7 +261,12 @@ pub(crate) async fn extract<P: Plugin, S: Stream<P>>(stream: &S, ctx: &Context<P
             let tool = stream
                 .extract(&json, ctx)
                 .map_err(|e| Error::msg(format!("extracting {raw} row {id}: {e}")))?;
-            let origin = Origin { params: Some(params.clone()), table: Some(raw.clone()), id: Some(id), remark: None };
+            let origin = Origin {
+                params: Some(params.clone()),
+                table: Some(raw.clone()),
+                id: Some(id),
+                remark: None,
+            };
             rows.push(layout.row(&tool, connection_id, &origin, now, None));
             last_id = id;
         }
@@ -233,7 +276,12 @@ pub(crate) async fn extract<P: Plugin, S: Stream<P>>(stream: &S, ctx: &Context<P
     Ok(Some(json!({ "last_raw_id": last_id })))
 }
 
-pub(crate) async fn convert<P: Plugin, S: Stream<P>>(stream: &S, ctx: &Context<P>, db: &mut Db, progress: &mut Progress) -> Result<Option<Json>> {
+pub(crate) async fn convert<P: Plugin, S: Stream<P>>(
+    stream: &S,
+    ctx: &Context<P>,
+    db: &mut Db,
+    progress: &mut Progress,
+) -> Result<Option<Json>> {
     let dialect = db.dialect();
     let name = stream.name();
     let raw = raw_table_name(&ctx.plugin_name, &name);
@@ -242,7 +290,10 @@ pub(crate) async fn convert<P: Plugin, S: Stream<P>>(stream: &S, ctx: &Context<P
     if !ctx.incremental() {
         // A few DevLake tables (`commits_diffs`, `ref_commits`, ...) carry no raw-data
         // origin, so there is nothing to scope a delete by.
-        for m in models.iter().filter(|m| m.columns().iter().any(|c| c.name == "_raw_data_params")) {
+        for m in models
+            .iter()
+            .filter(|m| m.columns().iter().any(|c| c.name == "_raw_data_params"))
+        {
             let sql = format!(
                 "DELETE FROM {} WHERE {} = {} AND {} = {}",
                 db.quote(m.table),
@@ -251,7 +302,11 @@ pub(crate) async fn convert<P: Plugin, S: Stream<P>>(stream: &S, ctx: &Context<P
                 db.quote("_raw_data_params"),
                 p(dialect, 2)
             );
-            db.execute(&sql, vec![Value::Text(raw.clone()), Value::Text(params.clone())]).await?;
+            db.execute(
+                &sql,
+                vec![Value::Text(raw.clone()), Value::Text(params.clone())],
+            )
+            .await?;
         }
     }
     let desc = S::ToolModel::descriptor();
@@ -266,7 +321,13 @@ pub(crate) async fn convert<P: Plugin, S: Stream<P>>(stream: &S, ctx: &Context<P
         for (origin, tool) in page {
             let id = ctx.domain_id(&tool);
             sink.set_source(origin, id);
-            stream.convert(&tool, ctx, &mut sink).map_err(|e| Error::msg(format!("converting {} {:?}: {e}", desc.name, tool.primary_key())))?;
+            stream.convert(&tool, ctx, &mut sink).map_err(|e| {
+                Error::msg(format!(
+                    "converting {} {:?}: {e}",
+                    desc.name,
+                    tool.primary_key()
+                ))
+            })?;
         }
         if sink.pending() > 0 {
             sink.flush(db).await?;
@@ -287,13 +348,31 @@ struct ToolPager {
 }
 
 impl ToolPager {
-    fn new(desc: &'static ModelDescriptor, dialect: Dialect, connection_id: i64, raw_params: String) -> Result<Self> {
-        let key: Vec<&str> = desc.fields.iter().filter(|f| f.primary_key).map(|f| f.name).collect();
+    fn new(
+        desc: &'static ModelDescriptor,
+        dialect: Dialect,
+        connection_id: i64,
+        raw_params: String,
+    ) -> Result<Self> {
+        let key: Vec<&str> = desc
+            .fields
+            .iter()
+            .filter(|f| f.primary_key)
+            .map(|f| f.name)
+            .collect();
         if key.is_empty() {
-            return Err(Error::msg(format!("tool model {} has no #[devlake(primary_key)] field", desc.name)));
+            return Err(Error::msg(format!(
+                "tool model {} has no #[devlake(primary_key)] field",
+                desc.name
+            )));
         }
         let q = |s: &str| dialect.quote(s);
-        let cols: Vec<String> = raw_origin_columns().iter().map(|c| c.name).chain(desc.fields.iter().map(|f| f.name)).map(q).collect();
+        let cols: Vec<String> = raw_origin_columns()
+            .iter()
+            .map(|c| c.name)
+            .chain(desc.fields.iter().map(|f| f.name))
+            .map(q)
+            .collect();
         let base = format!(
             "SELECT {} FROM {} WHERE {} = {} AND {} = {}",
             cols.join(", "),
@@ -377,13 +456,22 @@ async fn ensure_runs_table(db: &mut Db) -> Result<()> {
         );
         db.execute_raw(&sql).await?;
     } else if !db.has_column(SUBTASK_RUNS_TABLE, "scope_id").await? {
-        let sql = format!("ALTER TABLE {} ADD COLUMN {} varchar(255)", d.quote(SUBTASK_RUNS_TABLE), d.quote("scope_id"));
+        let sql = format!(
+            "ALTER TABLE {} ADD COLUMN {} varchar(255)",
+            d.quote(SUBTASK_RUNS_TABLE),
+            d.quote("scope_id")
+        );
         db.execute_raw(&sql).await?;
     }
     Ok(())
 }
 
-async fn last_state(db: &mut Db, subtask: &str, connection_id: i64, scope_id: &str) -> Result<Option<Json>> {
+async fn last_state(
+    db: &mut Db,
+    subtask: &str,
+    connection_id: i64,
+    scope_id: &str,
+) -> Result<Option<Json>> {
     let d = db.dialect();
     let q = |s: &str| d.quote(s);
     let sql = format!(
@@ -400,12 +488,23 @@ async fn last_state(db: &mut Db, subtask: &str, connection_id: i64, scope_id: &s
         q("completed"),
         q("id"),
     );
-    let rows = db.fetch_all(&sql, vec![Value::Text(subtask.into()), Value::Int(connection_id), Value::Text(scope_id.into())]).await?;
-    Ok(match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
-        Some(Value::Text(s)) => serde_json::from_str(&s).ok(),
-        Some(Value::Bytes(b)) => serde_json::from_slice(&b).ok(),
-        _ => None,
-    })
+    let rows = db
+        .fetch_all(
+            &sql,
+            vec![
+                Value::Text(subtask.into()),
+                Value::Int(connection_id),
+                Value::Text(scope_id.into()),
+            ],
+        )
+        .await?;
+    Ok(
+        match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
+            Some(Value::Text(s)) => serde_json::from_str(&s).ok(),
+            Some(Value::Bytes(b)) => serde_json::from_slice(&b).ok(),
+            _ => None,
+        },
+    )
 }
 
 /// Runs one subtask of a stream: creates what it needs, records the run, runs the
@@ -437,7 +536,12 @@ pub(crate) async fn run_subtask<P: Plugin>(
         p(d, 3),
         p(d, 4)
     );
-    let key = vec![Value::Text(name.clone()), Value::Int(ctx.connection_id()), Value::DateTime(started), Value::Text(ctx.scope.id.clone())];
+    let key = vec![
+        Value::Text(name.clone()),
+        Value::Int(ctx.connection_id()),
+        Value::DateTime(started),
+        Value::Text(ctx.scope.id.clone()),
+    ];
     db.execute(&insert, key.clone()).await?;
     let find = format!(
         "SELECT MAX({}) FROM {} WHERE {} = {} AND {} = {}",
@@ -448,9 +552,18 @@ pub(crate) async fn run_subtask<P: Plugin>(
         d.quote("connection_id"),
         p(d, 2)
     );
-    let run_id = match db.fetch_all(&find, key[..2].to_vec()).await?.first().and_then(|r| r.first()) {
+    let run_id = match db
+        .fetch_all(&find, key[..2].to_vec())
+        .await?
+        .first()
+        .and_then(|r| r.first())
+    {
         Some(Value::Int(i)) => *i,
-        other => return Err(Error::msg(format!("cannot read the subtask run id: {other:?}"))),
+        other => {
+            return Err(Error::msg(format!(
+                "cannot read the subtask run id: {other:?}"
+            )))
+        }
     };
 
     db.begin().await?;
@@ -480,8 +593,16 @@ pub(crate) async fn run_subtask<P: Plugin>(
     let state_text = serde_json::to_string(&state.unwrap_or_else(|| json!({})))?;
     db.execute_typed(
         &update,
-        vec![Value::DateTime(chrono::Utc::now()), Value::Text(state_text), Value::Int(run_id)],
-        Some(&[crate::model::ColumnType::DateTime, crate::model::ColumnType::String, crate::model::ColumnType::Integer]),
+        vec![
+            Value::DateTime(chrono::Utc::now()),
+            Value::Text(state_text),
+            Value::Int(run_id),
+        ],
+        Some(&[
+            crate::model::ColumnType::DateTime,
+            crate::model::ColumnType::String,
+            crate::model::ColumnType::Integer,
+        ]),
     )
     .await?;
     Ok(())

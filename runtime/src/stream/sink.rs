@@ -16,10 +16,19 @@ pub const BATCH_BYTES: usize = 8 << 20;
 
 /// Columns of a raw table that a collector writes (`id` is generated).
 pub(crate) const RAW_COLUMNS: [Field; 5] = [
-    Field { max_length: Some(255), ..Field::new("params", "params", ColumnType::String) },
+    Field {
+        max_length: Some(255),
+        ..Field::new("params", "params", ColumnType::String)
+    },
     Field::new("data", "data", ColumnType::Bytes),
-    Field { nullable: true, ..Field::new("url", "url", ColumnType::String) },
-    Field { nullable: true, ..Field::new("input", "input", ColumnType::Bytes) },
+    Field {
+        nullable: true,
+        ..Field::new("url", "url", ColumnType::String)
+    },
+    Field {
+        nullable: true,
+        ..Field::new("input", "input", ColumnType::Bytes)
+    },
     Field::new("created_at", "created_at", ColumnType::DateTime),
 ];
 
@@ -42,18 +51,35 @@ pub struct RawSink<'a> {
 
 impl std::fmt::Debug for RawSink<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RawSink").field("params", &self.params).field("count", &self.count).finish_non_exhaustive()
+        f.debug_struct("RawSink")
+            .field("params", &self.params)
+            .field("count", &self.count)
+            .finish_non_exhaustive()
     }
 }
 
 impl<'a> RawSink<'a> {
     pub(crate) fn writing(target: RawTarget<'a>, params: String) -> Self {
-        RawSink { target: Some(target), params, rows: Vec::new(), bytes: 0, state: None, count: 0 }
+        RawSink {
+            target: Some(target),
+            params,
+            rows: Vec::new(),
+            bytes: 0,
+            state: None,
+            count: 0,
+        }
     }
 
     /// A sink that only buffers (for tests, and for one parent of a concurrent substream).
     pub fn buffer(params: impl Into<String>) -> RawSink<'static> {
-        RawSink { target: None, params: params.into(), rows: Vec::new(), bytes: 0, state: None, count: 0 }
+        RawSink {
+            target: None,
+            params: params.into(),
+            rows: Vec::new(),
+            bytes: 0,
+            state: None,
+            count: 0,
+        }
     }
 
     /// Adds one raw record.
@@ -62,7 +88,12 @@ impl<'a> RawSink<'a> {
     }
 
     /// Adds one raw record with the URL and input of the request that fetched it.
-    pub async fn push_with(&mut self, data: Json, url: Option<&str>, input: Option<&Json>) -> Result<()> {
+    pub async fn push_with(
+        &mut self,
+        data: Json,
+        url: Option<&str>,
+        input: Option<&Json>,
+    ) -> Result<()> {
         let bytes = serde_json::to_vec(&data)?;
         self.bytes += bytes.len();
         let input = match input {
@@ -72,7 +103,8 @@ impl<'a> RawSink<'a> {
         self.rows.push(vec![
             Value::Text(self.params.clone()),
             Value::Bytes(bytes),
-            url.map(|u| Value::Text(u.to_string())).unwrap_or(Value::Null),
+            url.map(|u| Value::Text(u.to_string()))
+                .unwrap_or(Value::Null),
             Value::Bytes(input),
             Value::DateTime(chrono::Utc::now()),
         ]);
@@ -120,7 +152,9 @@ impl<'a> RawSink<'a> {
     }
 
     pub(crate) async fn flush(&mut self) -> Result<()> {
-        let Some(t) = self.target.as_mut() else { return Ok(()) };
+        let Some(t) = self.target.as_mut() else {
+            return Ok(());
+        };
         let rows = std::mem::take(&mut self.rows);
         self.bytes = 0;
         let n = t.plan.write(t.db, rows).await?;
@@ -158,19 +192,35 @@ pub struct DomainSink {
 
 impl std::fmt::Debug for DomainSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DomainSink").field("stream", &self.stream).finish_non_exhaustive()
+        f.debug_struct("DomainSink")
+            .field("stream", &self.stream)
+            .finish_non_exhaustive()
     }
 }
 
 impl DomainSink {
     /// A sink for the given domain models.
-    pub fn new(dialect: crate::db::Dialect, stream: &str, connection_id: i64, models: &[&'static ModelDescriptor]) -> Self {
+    pub fn new(
+        dialect: crate::db::Dialect,
+        stream: &str,
+        connection_id: i64,
+        models: &[&'static ModelDescriptor],
+    ) -> Self {
         let tables = models
             .iter()
             .map(|d| {
                 let layout = Layout::of(d);
-                let plan = InsertPlan::new(dialect, d.table, layout.columns().to_vec(), OnConflict::Update);
-                TableBuf { layout, plan, rows: Vec::new() }
+                let plan = InsertPlan::new(
+                    dialect,
+                    d.table,
+                    layout.columns().to_vec(),
+                    OnConflict::Update,
+                );
+                TableBuf {
+                    layout,
+                    plan,
+                    rows: Vec::new(),
+                }
             })
             .collect();
         DomainSink {
@@ -192,13 +242,23 @@ impl DomainSink {
     /// Adds a domain row.
     pub fn push<M: Model>(&mut self, model: M) -> Result<()> {
         let desc = M::descriptor();
-        let Some(t) = self.tables.iter_mut().find(|t| std::ptr::eq(t.layout.descriptor(), desc)) else {
+        let Some(t) = self
+            .tables
+            .iter_mut()
+            .find(|t| std::ptr::eq(t.layout.descriptor(), desc))
+        else {
             return Err(Error::msg(format!(
                 "stream {} converted into {} ({}), which its domain_models() does not list",
                 self.stream, desc.name, desc.table
             )));
         };
-        let row = t.layout.row(&model, self.connection_id, &self.origin, self.now, Some(&self.domain_id));
+        let row = t.layout.row(
+            &model,
+            self.connection_id,
+            &self.origin,
+            self.now,
+            Some(&self.domain_id),
+        );
         t.rows.push(row);
         Ok(())
     }
@@ -209,18 +269,32 @@ impl DomainSink {
 
     /// Rows buffered for one model, as values in table order (for tests of converters).
     pub fn rows_of(&self, desc: &'static ModelDescriptor) -> Vec<Vec<Value>> {
-        self.tables.iter().filter(|t| std::ptr::eq(t.layout.descriptor(), desc)).flat_map(|t| t.rows.clone()).collect()
+        self.tables
+            .iter()
+            .filter(|t| std::ptr::eq(t.layout.descriptor(), desc))
+            .flat_map(|t| t.rows.clone())
+            .collect()
     }
 
     /// Takes the buffered models out (for tests of converters), decoded back into `M`.
     pub fn take<M: Model>(&mut self) -> Vec<M> {
         let desc = M::descriptor();
         let mut out = Vec::new();
-        for t in self.tables.iter_mut().filter(|t| std::ptr::eq(t.layout.descriptor(), desc)) {
+        for t in self
+            .tables
+            .iter_mut()
+            .filter(|t| std::ptr::eq(t.layout.descriptor(), desc))
+        {
             let idx: Vec<usize> = desc
                 .fields
                 .iter()
-                .map(|f| t.layout.columns().iter().position(|c| c.name == f.name).unwrap_or(0))
+                .map(|f| {
+                    t.layout
+                        .columns()
+                        .iter()
+                        .position(|c| c.name == f.name)
+                        .unwrap_or(0)
+                })
                 .collect();
             for row in std::mem::take(&mut t.rows) {
                 let mut vals = idx.iter().map(|&i| row[i].clone());

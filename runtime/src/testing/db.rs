@@ -34,18 +34,28 @@ impl Backend {
         }
     }
 
-    fn admin_url(&self) -> Option<String> {
+    /// The admin URL of its server (`DEVLAKE_TEST_MYSQL_URL` / `DEVLAKE_TEST_POSTGRES_URL`,
+    /// else the local defaults); `None` for SQLite.
+    pub fn admin_url(&self) -> Option<String> {
         match self {
             Backend::Sqlite => None,
-            Backend::MySql => Some(std::env::var("DEVLAKE_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".into())),
-            Backend::Postgres => Some(std::env::var("DEVLAKE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())),
+            Backend::MySql => Some(
+                std::env::var("DEVLAKE_TEST_MYSQL_URL")
+                    .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".into()),
+            ),
+            Backend::Postgres => Some(
+                std::env::var("DEVLAKE_TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+            ),
         }
     }
 }
 
 /// Whether database tests are mandatory (`CI=true`).
 pub fn ci() -> bool {
-    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
 }
 
 /// A database created for one test.
@@ -64,8 +74,21 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 fn unique_name(tag: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let clean: String = tag.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).take(20).collect();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let clean: String = tag
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .take(20)
+        .collect();
     format!("dlt_{clean}_{}_{n}_{nanos:x}", std::process::id())
 }
 
@@ -77,35 +100,87 @@ impl TestDatabase {
             Ok(db) => Some(db),
             Err(e) => {
                 if ci() {
-                    panic!("CI=true: {} is required for database tests but unavailable: {e}", backend.name());
+                    panic!(
+                        "CI=true: {} is required for database tests but unavailable: {e}",
+                        backend.name()
+                    );
                 }
-                eprintln!("\n*** SKIPPING {} test {tag:?}: {} server unavailable: {e} ***\n", backend.name(), backend.name());
+                eprintln!(
+                    "\n*** SKIPPING {} test {tag:?}: {} server unavailable: {e} ***\n",
+                    backend.name(),
+                    backend.name()
+                );
                 None
             }
         }
     }
 
+    /// Creates a fresh database where `target` says: `sqlite` for a new SQLite file, or a
+    /// MySQL/MariaDB or PostgreSQL admin URL (any database of the server, e.g.
+    /// `mysql://root@127.0.0.1:3306/mysql`) for a new database on that server. Errors
+    /// (never skips) when the server is unreachable.
+    pub async fn create_at(target: &str, tag: &str) -> Result<TestDatabase, DbError> {
+        if target.eq_ignore_ascii_case("sqlite") {
+            return Self::create_with(Backend::Sqlite, None, tag).await;
+        }
+        let backend = match crate::db::DbUrl::parse(target)?.dialect() {
+            crate::db::Dialect::Sqlite => {
+                return Err(DbError::Url(format!(
+                    "{target:?}: give `sqlite` for a fresh SQLite database, not a file"
+                )))
+            }
+            crate::db::Dialect::MySql => Backend::MySql,
+            crate::db::Dialect::Postgres => Backend::Postgres,
+        };
+        Self::create_with(backend, Some(target.to_string()), tag).await
+    }
+
     async fn try_create(backend: Backend, tag: &str) -> Result<TestDatabase, DbError> {
+        Self::create_with(backend, backend.admin_url(), tag).await
+    }
+
+    async fn create_with(
+        backend: Backend,
+        admin: Option<String>,
+        tag: &str,
+    ) -> Result<TestDatabase, DbError> {
         let name = unique_name(tag);
-        match backend.admin_url() {
+        match admin {
             None => {
                 let dir = tempfile::tempdir().map_err(|e| DbError::Url(e.to_string()))?;
                 let path = dir.path().join(format!("{name}.db"));
-                Ok(TestDatabase { url: format!("sqlite:///{}", path.display()), backend, name, admin: None, _dir: Some(dir) })
+                Ok(TestDatabase {
+                    url: format!("sqlite:///{}", path.display()),
+                    backend,
+                    name,
+                    admin: None,
+                    _dir: Some(dir),
+                })
             }
             Some(admin) => {
                 let mut db = Db::connect(&admin).await?;
                 let q = db.quote(&name);
                 db.execute_raw(&format!("CREATE DATABASE {q}")).await?;
-                let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
-                Ok(TestDatabase { url: format!("{base}/{name}"), backend, name, admin: Some(admin), _dir: None })
+                let base = admin
+                    .rsplit_once('/')
+                    .map(|(b, _)| b.to_string())
+                    .unwrap_or(admin.clone());
+                Ok(TestDatabase {
+                    url: format!("{base}/{name}"),
+                    backend,
+                    name,
+                    admin: Some(admin),
+                    _dir: None,
+                })
             }
         }
     }
 
     /// Connects to it.
     pub async fn connect(&self) -> Db {
-        Db::connect(&self.url).await.expect("connect to the test database")
+        Db::connect(&self.url)
+            .await
+            .expect("connect to the test database")
     }
 
     /// The database name (a file stem for SQLite).
@@ -116,12 +191,17 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let Some(admin) = self.admin.clone() else { return };
+        let Some(admin) = self.admin.clone() else {
+            return;
+        };
         let name = self.name.clone();
         // Dropping needs async I/O; do it on a short-lived thread with its own runtime so
         // it works from inside or outside a runtime.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async {
                 let mut db = Db::connect(&admin).await.ok()?;
                 let q = db.quote(&name);

@@ -1,0 +1,382 @@
+//! The `assert_*` helpers of pydevlake's `pydevlake.testing`, for Rust tests: each panics
+//! with every problem it found, one line each.
+
+use super::conformance::{self, Check};
+use super::context::ContextBuilder;
+use super::{rules, Backend, TestDatabase};
+use crate::db::{Db, Dialect};
+use crate::model::Model;
+use crate::plugin::{PipelineData, Plugin, RemoteNode, TestConnectionResult};
+use crate::protocol::{PluginHost, TaskContext};
+use crate::standalone::{run_stream, SubtaskRun};
+use crate::stream::{raw_table_name, Context, DomainSink, Origin, Progress, Stream};
+use crate::Result;
+use serde_json::{json, Map, Value as Json};
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+
+/// Extracts one raw record with a stream and converts it; returns the domain rows of
+/// model `M` it produced, filled as the framework fills them (an empty `id` becomes the
+/// tool row's domain id).
+pub fn stream_convert<P, S, M>(ctx: &Context<P>, stream: &S, raw: &Json) -> Result<Vec<M>>
+where
+    P: Plugin,
+    S: Stream<P>,
+    M: Model,
+{
+    let mut sink = sink_for(ctx, stream);
+    let tool = stream.extract(raw, ctx)?;
+    sink.set_source(origin_for(ctx, stream), ctx.domain_id(&tool));
+    stream.convert(&tool, ctx, &mut sink)?;
+    Ok(sink.take::<M>())
+}
+
+fn origin_for<P: Plugin, S: Stream<P>>(ctx: &Context<P>, stream: &S) -> Origin {
+    Origin {
+        params: Some(ctx.raw_data_params()),
+        table: Some(raw_table_name(ctx.plugin_name(), &stream.name())),
+        id: Some(1),
+        remark: None,
+    }
+}
+
+fn sink_for<P: Plugin, S: Stream<P>>(ctx: &Context<P>, stream: &S) -> DomainSink {
+    DomainSink::new(
+        Dialect::Sqlite,
+        &stream.name(),
+        ctx.connection_id(),
+        &stream.domain_models(),
+    )
+}
+
+/// Field-by-field differences between two models, as JSON.
+fn differences<M: Model + Debug>(got: &M, expected: &M) -> Vec<String> {
+    let (g, e) = (got.to_json(), expected.to_json());
+    let (Json::Object(g), Json::Object(e)) = (g, e) else {
+        return vec![format!("got {got:?}, expected {expected:?}")];
+    };
+    let mut keys: Vec<&String> = g.keys().chain(e.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| g.get(*k) != e.get(*k))
+        .map(|k| {
+            let show = |v: Option<&Json>| v.map(Json::to_string).unwrap_or_else(|| "(none)".into());
+            format!("`{k}`: got {}, expected {}", show(g.get(k)), show(e.get(k)))
+        })
+        .collect()
+}
+
+/// Asserts that a stream extracts `raw` and converts it into exactly `expected` (rows of
+/// domain model `M`, in order), in a default test context of the host's plugin (its
+/// required connection, scope and scope-config fields get placeholder values; use
+/// [`assert_stream_convert_with`] when the conversion depends on them).
+///
+/// Expected rows are filled like produced ones, so leave `id` empty to expect the tool
+/// row's domain id.
+#[track_caller]
+pub fn assert_stream_convert<P, S, M>(host: &PluginHost<P>, stream: &S, raw: Json, expected: Vec<M>)
+where
+    P: Plugin,
+    S: Stream<P>,
+    M: Model + PartialEq + Debug,
+{
+    let name = stream.name();
+    assert!(
+        host.streams().names().contains(&name),
+        "stream {name:?} is not among the plugin's streams ({}): register it in Plugin::streams",
+        host.streams().names().join(", ")
+    );
+    let placeholders = |d| conformance::synthesize(d, Json::Null);
+    let ctx = ContextBuilder::for_host(host)
+        .connection(placeholders(P::Connection::descriptor()))
+        .scope(placeholders(P::ToolScope::descriptor()))
+        .scope_config(placeholders(P::ScopeConfig::descriptor()))
+        .build();
+    assert_stream_convert_with(&ctx, stream, raw, expected);
+}
+
+/// [`assert_stream_convert`] in a given context.
+#[track_caller]
+pub fn assert_stream_convert_with<P, S, M>(
+    ctx: &Context<P>,
+    stream: &S,
+    raw: Json,
+    expected: Vec<M>,
+) where
+    P: Plugin,
+    S: Stream<P>,
+    M: Model + PartialEq + Debug,
+{
+    let name = stream.name();
+    let got: Vec<M> = stream_convert(ctx, stream, &raw)
+        .unwrap_or_else(|e| panic!("stream {name}: extract/convert failed: {e}"));
+    // Fill expected rows exactly as the framework filled the produced ones.
+    let mut sink = sink_for(ctx, stream);
+    let tool = stream.extract(&raw, ctx).expect("extracted above");
+    sink.set_source(origin_for(ctx, stream), ctx.domain_id(&tool));
+    for e in expected {
+        sink.push(e)
+            .unwrap_or_else(|e| panic!("stream {name}: expected rows: {e}"));
+    }
+    let expected: Vec<M> = sink.take();
+    let mut problems = Vec::new();
+    if got.len() != expected.len() {
+        problems.push(format!(
+            "{} {} rows, expected {}",
+            got.len(),
+            M::descriptor().name,
+            expected.len()
+        ));
+    }
+    for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+        if g != e {
+            let diff = differences(g, e);
+            if diff.is_empty() {
+                // Equal as JSON yet not equal (a float NaN, a field JSON omits).
+                problems.push(format!("row {i}: got {g:?}, expected {e:?}"));
+            }
+            problems.extend(diff.into_iter().map(|d| format!("row {i}: {d}")));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "stream {name} converted {raw} differently:\n  {}",
+        problems.join("\n  ")
+    );
+}
+
+/// What a stream run did: each subtask, and the rows of every table of the fresh
+/// database afterwards.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamRun {
+    /// Subtasks in run order.
+    pub subtasks: Vec<SubtaskRun>,
+    /// Row count of each table of the database.
+    pub tables: BTreeMap<String, i64>,
+}
+
+impl StreamRun {
+    /// Records a subtask reported (0 when it did not run).
+    pub fn records(&self, subtask: &str) -> u64 {
+        self.subtasks
+            .iter()
+            .find(|s| s.subtask == subtask)
+            .map(|s| s.records)
+            .unwrap_or(0)
+    }
+
+    /// Rows of a table (0 when absent).
+    pub fn rows(&self, table: &str) -> i64 {
+        self.tables.get(table).copied().unwrap_or(0)
+    }
+}
+
+async fn table_counts(db: &mut Db) -> Result<BTreeMap<String, i64>> {
+    let mut out = BTreeMap::new();
+    for t in db.tables().await? {
+        let n = db.count(&t, None).await?;
+        out.insert(t, n);
+    }
+    Ok(out)
+}
+
+async fn fresh_sqlite(tag: &str) -> (TestDatabase, Db) {
+    let tdb = TestDatabase::create(Backend::Sqlite, tag)
+        .await
+        .expect("SQLite needs no server");
+    let db = tdb.connect().await;
+    (tdb, db)
+}
+
+/// Asserts that a stream runs collect, extract and convert without error on a fresh
+/// SQLite database; returns what each did and the rows of every table.
+pub async fn assert_stream_run<P: Plugin>(
+    host: &PluginHost<P>,
+    stream: &str,
+    ctx: Context<P>,
+) -> StreamRun {
+    let mut ctx = ctx;
+    let (_tdb, mut db) = fresh_sqlite(stream).await;
+    let subtasks = run_stream(
+        host,
+        stream,
+        &mut ctx,
+        &mut db,
+        |_| Progress::silent(),
+        |_| {},
+    )
+    .await
+    .unwrap_or_else(|e| panic!("stream {stream}: {e}"));
+    let tables = table_counts(&mut db)
+        .await
+        .unwrap_or_else(|e| panic!("stream {stream}: counting rows: {e}"));
+    StreamRun { subtasks, tables }
+}
+
+#[track_caller]
+fn assert_checks(what: &str, checks: &[Check]) {
+    let failed: Vec<String> = checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| format!("{}:\n    {}", c.name, c.problems.join("\n    ")))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{what}: {} check(s) failed:\n  {}",
+        failed.len(),
+        failed.join("\n  ")
+    );
+}
+
+/// Asserts that DevLake would accept the plugin: a valid name, plugin-info schemas its
+/// loader reads, streams with unique names, consistent subtask metadata, a scope config
+/// buildable from defaults, well-formed migrations and a valid pipeline plan.
+#[track_caller]
+pub fn assert_valid_plugin<P: Plugin>(host: &PluginHost<P>) {
+    assert_checks(
+        &format!("plugin {}", host.name()),
+        &conformance::static_checks(host),
+    );
+}
+
+/// What a whole plugin run did.
+#[derive(Debug, Clone)]
+pub struct PluginRun {
+    /// `test-connection`'s answer.
+    pub connection: TestConnectionResult,
+    /// Remote scope groups.
+    pub groups: Vec<RemoteNode>,
+    /// Scopes of the first group.
+    pub scopes: Vec<RemoteNode>,
+    /// The pipeline planned for the first scope.
+    pub pipeline: PipelineData,
+    /// Every stream's subtasks, in order.
+    pub subtasks: Vec<SubtaskRun>,
+    /// Row count of each table of the database afterwards.
+    pub tables: BTreeMap<String, i64>,
+}
+
+/// Asserts a whole plugin run, as pydevlake's `assert_plugin_run`: a valid plugin, a
+/// working connection, remote scope groups and scopes, domain scopes and a pipeline plan
+/// for the first scope, then every stream on that scope against a fresh SQLite database.
+/// `connection` is DevLake's JSON (`id` defaults to 1, `name` to `test_connection`);
+/// `scope_config` defaults to every entity.
+pub async fn assert_plugin_run<P: Plugin>(
+    host: &PluginHost<P>,
+    connection: Json,
+    scope_config: Option<Json>,
+) -> PluginRun {
+    assert_valid_plugin(host);
+    let name = host.name().to_string();
+    let mut conn = match connection {
+        Json::Object(o) => o,
+        other => panic!("plugin {name}: the connection must be a JSON object, got {other}"),
+    };
+    conn.entry("id")
+        .or_insert(super::context::TEST_CONNECTION_ID.into());
+    conn.entry("name")
+        .or_insert(super::context::TEST_CONNECTION_NAME.into());
+    let conn = Json::Object(conn);
+
+    let tested = host
+        .test_connection(&conn)
+        .await
+        .unwrap_or_else(|e| panic!("plugin {name}: test-connection failed: {e}"));
+    assert!(
+        tested.success,
+        "plugin {name}: test-connection says the connection does not work: {} ({})",
+        tested.message, tested.status
+    );
+
+    let groups = host
+        .remote_scopes(&conn, "")
+        .await
+        .unwrap_or_else(|e| panic!("plugin {name}: remote scope groups: {e}"));
+    assert!(
+        !groups.is_empty(),
+        "plugin {name}: the connection has no remote scope group"
+    );
+    for g in &groups {
+        if let RemoteNode::Group { id, name: gname } = g {
+            assert!(
+                !id.is_empty() && !gname.is_empty(),
+                "plugin {name}: remote scope group {id:?} {gname:?} needs an id and a name"
+            );
+        }
+    }
+    let group_id = match &groups[0] {
+        RemoteNode::Group { id, .. } => id.clone(),
+        RemoteNode::Scope { id, .. } => {
+            panic!("plugin {name}: remote scope groups returned a scope ({id})")
+        }
+    };
+    let scopes = host
+        .remote_scopes(&conn, &group_id)
+        .await
+        .unwrap_or_else(|e| panic!("plugin {name}: remote scopes of {group_id:?}: {e}"));
+    let scope = match scopes.first() {
+        Some(RemoteNode::Scope { data, .. }) => data.clone(),
+        _ => panic!("plugin {name}: group {group_id:?} has no scope"),
+    };
+    let parsed = crate::plugin::Scope::<P::ToolScope>::from_json(&scope)
+        .unwrap_or_else(|e| panic!("plugin {name}: remote scope: {e}"));
+    assert!(
+        !host.plugin().domain_scopes(&parsed).is_empty(),
+        "plugin {name}: Plugin::domain_scopes gives nothing for scope {}",
+        parsed.id
+    );
+
+    let sc = scope_config.unwrap_or(Json::Null);
+    let pipeline = host
+        .make_pipeline(&json!([[scope, sc]]), &conn)
+        .unwrap_or_else(|e| panic!("plugin {name}: make-pipeline: {e}"));
+    let metas = host.streams().subtask_metas(&name);
+    let problems = rules::pipeline(&name, &metas, &pipeline, &parsed.id, &parsed.domain_id());
+    assert!(
+        problems.is_empty(),
+        "plugin {name}: pipeline plan:\n  {}",
+        problems.join("\n  ")
+    );
+
+    let (tdb, mut db) = fresh_sqlite(&name).await;
+    let mut options = Map::new();
+    options.insert("scopeId".into(), parsed.id.clone().into());
+    options.insert("scopeName".into(), parsed.name.clone().into());
+    options.insert("connectionId".into(), conn["id"].clone());
+    let task = TaskContext {
+        db_url: tdb.url.clone(),
+        connection: conn,
+        scope,
+        scope_config: sc,
+        options,
+    };
+    let mut subtasks = Vec::new();
+    for stream in host.streams().names() {
+        let mut ctx = host
+            .context(&task, &stream)
+            .unwrap_or_else(|e| panic!("plugin {name}: stream {stream}: {e}"));
+        let runs = run_stream(
+            host,
+            &stream,
+            &mut ctx,
+            &mut db,
+            |_| Progress::silent(),
+            |_| {},
+        )
+        .await
+        .unwrap_or_else(|e| panic!("plugin {name}: stream {stream}: {e}"));
+        subtasks.extend(runs);
+    }
+    let tables = table_counts(&mut db)
+        .await
+        .unwrap_or_else(|e| panic!("plugin {name}: counting rows: {e}"));
+    PluginRun {
+        connection: tested,
+        groups,
+        scopes,
+        pipeline,
+        subtasks,
+        tables,
+    }
+}

@@ -1,0 +1,545 @@
+//! The testing kit on a small plugin whose one stream reads builds over HTTP from a
+//! `FixtureServer`: every `assert_*`, the context builder, fixtures from a map and from a
+//! directory, unmatched requests, recording, and the conformance checks on SQLite,
+//! MariaDB and PostgreSQL.
+
+use devlake::api::ApiClient;
+use devlake::domain::devops::{CicdEnvironment, CicdPipeline, CicdResult, CicdScope, CicdStatus};
+use devlake::migration::{MigrationScript, MigrationScriptBuilder};
+use devlake::plugin::AnyDomainScope;
+use devlake::prelude::*;
+use devlake::testing::{
+    assert_plugin_run, assert_stream_convert, assert_stream_run, assert_valid_plugin, conformance,
+    fixture_name, host, Backend, ContextBuilder, Fixture, FixtureServer,
+};
+use futures::FutureExt;
+use serde_json::{json, Value as Json};
+use std::panic::AssertUnwindSafe;
+
+const TOKEN: &str = "kit-token";
+
+#[derive(Debug, Clone, devlake::Model)]
+#[devlake(connection)]
+pub struct KitConnection {
+    pub endpoint: String,
+    pub token: Secret,
+}
+
+#[derive(Debug, Clone, devlake::Model)]
+#[devlake(scope)]
+pub struct KitRepo {
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, devlake::Model)]
+#[devlake(scope_config)]
+pub struct KitConfig {
+    #[devlake(default = "\"PRODUCTION\"")]
+    pub env: String,
+}
+
+#[derive(Debug, Clone, PartialEq, devlake::Model)]
+pub struct KitBuild {
+    #[devlake(primary_key)]
+    pub id: String,
+    pub status: String,
+    pub started_at: Option<DateTime>,
+}
+
+/// The plugin; `BAD` makes a broken variant (bad name, a stream twice, an incomplete
+/// migration) for the failing checks.
+#[derive(Default)]
+pub struct Kit<const BAD: bool>;
+
+type Good = Kit<false>;
+type Bad = Kit<true>;
+
+fn client(c: &Connection<KitConnection>) -> Result<ApiClient> {
+    ApiClient::builder(&c.endpoint)
+        .build()
+        .context("API client")
+}
+
+async fn get(
+    c: &Connection<KitConnection>,
+    segments: &[&str],
+    query: &[(&str, &str)],
+) -> Result<Json> {
+    let resp = client(c)?
+        .get(segments.iter().copied(), query)
+        .await
+        .context("GET")?;
+    resp.json_value().context("JSON")
+}
+
+mod snapshot {
+    use devlake::prelude::*;
+
+    /// The tool model as the broken migration creates it: no `status` column.
+    #[derive(devlake::Model)]
+    #[devlake(table = "_tool_testing_kit_kitbuilds", name = "KitBuild")]
+    pub struct KitBuild {
+        #[devlake(primary_key)]
+        pub id: String,
+        pub started_at: Option<DateTime>,
+    }
+}
+
+impl<const BAD: bool> Plugin for Kit<BAD> {
+    type Connection = KitConnection;
+    type ToolScope = KitRepo;
+    type ScopeConfig = KitConfig;
+    const NAME: Option<&'static str> = if BAD { Some("Bad-Kit") } else { Some("kit") };
+
+    async fn test_connection(&self, c: &Connection<KitConnection>) -> Result<TestConnectionResult> {
+        let user = get(c, &["user"], &[]).await?;
+        Ok(if user["token"] == TOKEN && c.token.expose() == TOKEN {
+            TestConnectionResult::ok()
+        } else {
+            TestConnectionResult::failed("Invalid token", 401)
+        })
+    }
+
+    async fn remote_scope_groups(
+        &self,
+        c: &Connection<KitConnection>,
+    ) -> Result<Vec<RemoteScopeGroup>> {
+        let orgs = get(c, &["orgs"], &[]).await?;
+        Ok(orgs
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|o| {
+                RemoteScopeGroup::new(
+                    o["id"].as_str().unwrap_or(""),
+                    o["name"].as_str().unwrap_or(""),
+                )
+            })
+            .collect())
+    }
+
+    async fn remote_scopes(
+        &self,
+        c: &Connection<KitConnection>,
+        group: &str,
+    ) -> Result<Vec<Scope<KitRepo>>> {
+        let repos = get(c, &["orgs", group, "repos"], &[]).await?;
+        Ok(repos
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                Scope::new(
+                    r["id"].as_str().unwrap_or(""),
+                    r["name"].as_str().unwrap_or(""),
+                    KitRepo { url: None },
+                )
+            })
+            .collect())
+    }
+
+    fn domain_scopes(&self, scope: &Scope<KitRepo>) -> Vec<AnyDomainScope> {
+        vec![CicdScope {
+            name: scope.name.clone(),
+            ..Default::default()
+        }
+        .into()]
+    }
+
+    fn streams(&self) -> Streams<Self> {
+        let s = Streams::new().add(Builds);
+        if BAD {
+            s.add(Builds)
+        } else {
+            s
+        }
+    }
+
+    fn migrations(&self) -> Vec<MigrationScript> {
+        let mut b = MigrationScriptBuilder::new();
+        b.create_table::<KitConnection>()
+            .create_table::<KitRepo>()
+            .create_table::<KitConfig>();
+        if BAD {
+            b.create_table::<snapshot::KitBuild>();
+        } else {
+            b.create_table::<KitBuild>();
+        }
+        vec![MigrationScript {
+            version: 20240101000001,
+            name: "init".into(),
+            operations: b.build(),
+        }]
+    }
+}
+
+/// Builds of a repository, two pages of them.
+pub struct Builds;
+
+impl<const BAD: bool> Stream<Kit<BAD>> for Builds {
+    type ToolModel = KitBuild;
+    const DOMAIN_TYPES: &'static [DomainType] = &[DomainType::Cicd];
+
+    fn domain_models(&self) -> Vec<&'static devlake::model::ModelDescriptor> {
+        vec![CicdPipeline::descriptor()]
+    }
+
+    async fn collect(&self, ctx: &Context<Kit<BAD>>, out: &mut RawSink<'_>) -> Result<()> {
+        for page in 1.. {
+            let p = page.to_string();
+            let builds = get(
+                &ctx.connection,
+                &["repos", &ctx.scope.id, "builds"],
+                &[("page", &p)],
+            )
+            .await?;
+            let items = builds.as_array().cloned().unwrap_or_default();
+            if items.is_empty() {
+                break;
+            }
+            for b in items {
+                out.push(b).await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn convert(&self, b: &KitBuild, ctx: &Context<Kit<BAD>>, out: &mut DomainSink) -> Result<()> {
+        let (status, result) = match b.status.as_str() {
+            "passed" => (CicdStatus::Done, Some(CicdResult::Success)),
+            "failed" => (CicdStatus::Done, Some(CicdResult::Failure)),
+            _ => (CicdStatus::InProgress, None),
+        };
+        out.push(CicdPipeline {
+            name: format!("{} #{}", ctx.scope.name, b.id),
+            status: Some(status),
+            result,
+            environment: ctx.scope_config.env.parse().ok(),
+            ..Default::default()
+        })
+    }
+}
+
+fn build(id: &str, status: &str) -> Json {
+    json!({"id": id, "status": status, "startedAt": "2024-01-02T03:04:05Z"})
+}
+
+/// A service with one org, one repo `r1` and three builds on two pages.
+fn service() -> FixtureServer {
+    FixtureServer::start([
+        (
+            "GET /user",
+            Fixture::json(json!({"login": "kit", "token": TOKEN})),
+        ),
+        (
+            "GET /orgs",
+            Fixture::json(json!([{"id": "o1", "name": "Org 1"}])),
+        ),
+        (
+            "GET /orgs/o1/repos",
+            Fixture::json(json!([{"id": "r1", "name": "Repo 1"}])),
+        ),
+        (
+            "GET /repos/r1/builds?page=1",
+            Fixture::json(json!([build("1", "passed"), build("2", "failed")])),
+        ),
+        (
+            "GET /repos/r1/builds?page=2",
+            Fixture::json(json!([build("3", "running")])).header("x-total", "3"),
+        ),
+        ("GET /repos/r1/builds?page=3", Fixture::json(json!([]))),
+    ])
+}
+
+fn connection(server: &FixtureServer) -> Json {
+    json!({"endpoint": server.url(), "token": TOKEN})
+}
+
+#[test]
+fn context_builder_defaults_json_and_typed_values() {
+    let ctx = ContextBuilder::<Good>::new()
+        .connection(json!({"endpoint": "http://x/", "token": "t"}))
+        .build();
+    assert_eq!(
+        (ctx.connection.id, ctx.connection.name.as_str()),
+        (Some(1), "test_connection")
+    );
+    assert_eq!(
+        (
+            ctx.scope.id.as_str(),
+            ctx.scope.name.as_str(),
+            ctx.scope.connection_id
+        ),
+        ("s", "test_scope", Some(1))
+    );
+    assert_eq!(
+        (
+            ctx.scope_config.id,
+            ctx.scope_config.name.as_str(),
+            ctx.scope_config.env.as_str()
+        ),
+        (Some(1), "test_config", "PRODUCTION")
+    );
+    assert_eq!(ctx.plugin_name(), "kit");
+    assert_eq!(ctx.options["scopeId"], "s");
+    assert!(!ctx.incremental());
+
+    let typed = ContextBuilder::<Good>::new()
+        .connection(Connection::new(
+            7,
+            "mine",
+            KitConnection {
+                endpoint: "http://y/".into(),
+                token: Secret::new("t"),
+            },
+        ))
+        .scope(KitRepo {
+            url: Some("http://y/r".into()),
+        })
+        .scope_config(KitConfig {
+            env: "staging".into(),
+        })
+        .incremental(true)
+        .build();
+    assert_eq!(typed.connection_id(), 7);
+    assert_eq!(typed.scope.connection_id, Some(7));
+    assert_eq!(typed.scope.url.as_deref(), Some("http://y/r"));
+    assert_eq!(typed.scope_config.env, "staging");
+    assert!(typed.incremental());
+
+    let err = ContextBuilder::<Good>::new()
+        .try_build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("missing field `endpoint`") && err.contains(".connection(json!"),
+        "{err}"
+    );
+}
+
+#[test]
+fn stream_convert_gives_the_expected_domain_rows() {
+    let h = host(Good::default());
+    let expected = CicdPipeline {
+        name: "test_scope #1".into(),
+        status: Some(CicdStatus::Done),
+        result: Some(CicdResult::Success),
+        environment: Some(CicdEnvironment::Production),
+        ..Default::default()
+    };
+    assert_stream_convert(&h, &Builds, build("1", "passed"), vec![expected.clone()]);
+
+    let wrong = CicdPipeline {
+        result: Some(CicdResult::Failure),
+        ..expected
+    };
+    let panic = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        assert_stream_convert(&h, &Builds, build("1", "passed"), vec![wrong])
+    }))
+    .unwrap_err();
+    let msg = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        msg.contains("row 0: `result`: got \"SUCCESS\", expected \"FAILURE\""),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn stream_run_over_fixtures_counts_every_subtask_and_table() {
+    let server = service();
+    let h = host(Good::default());
+    let ctx = ContextBuilder::for_host(&h)
+        .connection(connection(&server))
+        .scope(json!({"id": "r1", "name": "Repo 1"}))
+        .build();
+    let run = assert_stream_run(&h, "builds", ctx).await;
+    assert_eq!(run.records("Collect Builds"), 3);
+    assert_eq!(run.records("Extract Builds"), 3);
+    assert_eq!(run.records("Convert Builds"), 3);
+    assert_eq!(run.rows("_raw_kit_builds"), 3);
+    assert_eq!(run.rows("_tool_testing_kit_kitbuilds"), 3);
+    assert_eq!(run.rows("cicd_pipelines"), 3);
+    server.assert_all_matched();
+    assert_eq!(server.requests().len(), 3, "{:?}", server.requests());
+}
+
+#[tokio::test]
+async fn fixtures_from_a_directory_and_unmatched_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = fixture_name("GET", "/repos/r2/builds", Some("page=1"));
+    assert_eq!(name, "get_repos_r2_builds__page_1");
+    let f = json!({"status": 200, "headers": {"x-total": "1"}, "body": [build("9", "passed")]});
+    std::fs::write(dir.path().join(format!("{name}.json")), f.to_string()).unwrap();
+    let server = FixtureServer::start(dir.path());
+
+    let h = host(Good::default());
+    let ctx = ContextBuilder::for_host(&h)
+        .connection(connection(&server))
+        .scope(json!({"id": "r2"}))
+        .build();
+    let failed = AssertUnwindSafe(assert_stream_run(&h, "builds", ctx))
+        .catch_unwind()
+        .await
+        .unwrap_err();
+    let msg = failed.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(msg.contains("Collect Builds failed"), "{msg}");
+    assert!(
+        msg.contains("no fixture for GET /repos/r2/builds?page=2"),
+        "{msg}"
+    );
+    assert!(msg.contains("get_repos_r2_builds__page_2.json"), "{msg}");
+    assert_eq!(server.unmatched(), ["GET /repos/r2/builds?page=2"]);
+    let missing =
+        std::panic::catch_unwind(AssertUnwindSafe(|| server.assert_all_matched())).unwrap_err();
+    assert!(missing
+        .downcast_ref::<String>()
+        .unwrap()
+        .contains("1 request(s) matched no fixture"));
+}
+
+#[tokio::test]
+async fn recording_writes_fixtures_that_replay() {
+    let upstream = service();
+    let dir = tempfile::tempdir().unwrap();
+    let recorder = FixtureServer::builder(dir.path())
+        .upstream(upstream.url())
+        .record(true)
+        .start();
+    let h = host(Good::default());
+    let ctx = ContextBuilder::for_host(&h)
+        .connection(connection(&recorder))
+        .scope(json!({"id": "r1"}))
+        .build();
+    assert_eq!(
+        assert_stream_run(&h, "builds", ctx)
+            .await
+            .rows("cicd_pipelines"),
+        3
+    );
+    drop(recorder);
+    let page2: Json = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("get_repos_r1_builds__page_2.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(page2["status"], 200);
+    assert_eq!(page2["headers"]["x-total"], "3");
+    assert_eq!(page2["body"][0]["id"], "3");
+
+    drop(upstream);
+    let replay = FixtureServer::builder(dir.path()).record(false).start();
+    let ctx = ContextBuilder::for_host(&h)
+        .connection(connection(&replay))
+        .scope(json!({"id": "r1"}))
+        .build();
+    assert_eq!(
+        assert_stream_run(&h, "builds", ctx)
+            .await
+            .rows("cicd_pipelines"),
+        3
+    );
+    replay.assert_all_matched();
+}
+
+#[test]
+fn valid_plugin_passes_and_a_broken_one_fails_with_every_reason() {
+    assert_valid_plugin(&host(Good::default()));
+    let panic = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        assert_valid_plugin(&host(Bad::default()))
+    }))
+    .unwrap_err();
+    let msg = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        msg.contains("plugin name \"Bad-Kit\" must be lowercase"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("stream name \"builds\" is used twice"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("subtask \"Collect Builds\" appears twice"),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn plugin_run_from_connection_test_to_every_stream() {
+    let server = service();
+    let h = host(Good::default());
+    let run = assert_plugin_run(
+        &h,
+        connection(&server),
+        Some(json!({"entities": ["CICD"], "env": "staging"})),
+    )
+    .await;
+    assert!(run.connection.success);
+    assert_eq!(run.groups.len(), 1);
+    assert_eq!(run.scopes.len(), 1);
+    assert_eq!(
+        run.pipeline.plan[0][0].subtasks,
+        ["Collect Builds", "Extract Builds", "Convert Builds"]
+    );
+    assert_eq!(run.subtasks.len(), 3);
+    assert_eq!(run.tables["cicd_pipelines"], 3);
+    server.assert_all_matched();
+
+    let bad_token = json!({"endpoint": server.url(), "token": "nope"});
+    let failed = AssertUnwindSafe(assert_plugin_run(&h, bad_token, None))
+        .catch_unwind()
+        .await
+        .unwrap_err();
+    let msg = failed.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        msg.contains("test-connection says the connection does not work: Invalid token (401)"),
+        "{msg}"
+    );
+    assert!(!msg.contains("nope"), "the token leaked: {msg}");
+}
+
+fn targets() -> Vec<String> {
+    Backend::ALL
+        .iter()
+        .map(|b| b.admin_url().unwrap_or_else(|| "sqlite".into()))
+        .collect()
+}
+
+#[tokio::test]
+async fn conformance_on_every_database() {
+    let report = conformance::run(&host(Good::default()), &targets()).await;
+    let failed: Vec<_> = report.failures().collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    for b in ["sqlite", "mysql", "postgres"] {
+        assert!(
+            report
+                .checks
+                .iter()
+                .any(|c| c.name == format!("migrations match models [{b}]")),
+            "{report:#?}"
+        );
+    }
+
+    let bad = conformance::run(&host(Bad::default()), &targets()).await;
+    let failed: Vec<&str> = bad.failures().map(|c| c.name.as_str()).collect();
+    for name in [
+        "plugin name",
+        "streams",
+        "subtask metadata",
+        "migrations match models [sqlite]",
+        "migrations match models [mysql]",
+        "migrations match models [postgres]",
+    ] {
+        assert!(failed.contains(&name), "{name} did not fail: {bad:#?}");
+    }
+    let mismatch = bad
+        .checks
+        .iter()
+        .find(|c| c.name == "migrations match models [postgres]")
+        .unwrap();
+    assert!(
+        mismatch
+            .problems
+            .iter()
+            .any(|p| p.contains("lacks column status")),
+        "{mismatch:?}"
+    );
+}

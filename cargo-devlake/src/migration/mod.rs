@@ -77,42 +77,12 @@ impl Project {
 }
 
 fn find_project(manifest_path: Option<&Path>) -> Result<Project> {
-    let mut cmd = cargo_metadata::MetadataCommand::new();
-    cmd.no_deps();
-    let wanted = match manifest_path {
-        Some(p) => {
-            let p = p
-                .canonicalize()
-                .with_context(|| format!("--manifest-path {}: no such file", p.display()))?;
-            cmd.manifest_path(&p);
-            Some(p)
-        }
-        None => None,
+    let args = crate::run::plugin::CrateArgs {
+        manifest_path: manifest_path.map(Path::to_path_buf),
+        ..Default::default()
     };
-    let meta = cmd.exec().map_err(|e| {
-        let msg = e.to_string();
-        anyhow::anyhow!(
-            "cannot read the plugin's manifest with cargo metadata: {}",
-            msg.lines().next().unwrap_or(&msg)
-        )
-    })?;
+    let package = args.package()?;
     let cwd = std::env::current_dir()?;
-    let package = match &wanted {
-        Some(p) => meta
-            .packages
-            .iter()
-            .find(|pkg| pkg.manifest_path.as_std_path() == p.as_path()),
-        None => meta.root_package().or_else(|| {
-            meta.workspace_packages().into_iter().find(|pkg| {
-                pkg.manifest_path
-                    .parent()
-                    .is_some_and(|d| cwd.starts_with(d.as_std_path()))
-            })
-        }),
-    };
-    let Some(package) = package else {
-        bail!("no plugin package here: run inside the plugin crate or pass --manifest-path <plugin>/Cargo.toml");
-    };
     // The derive names tables after the compiled crate (`CARGO_CRATE_NAME`): the library's
     // when there is one, else the binary's.
     let target = package

@@ -50,8 +50,8 @@ pub fn cargo() -> OsString {
 }
 
 impl CrateArgs {
-    /// Finds the plugin package and its binary.
-    pub fn locate(&self) -> Result<PluginCrate> {
+    /// Finds the plugin package with `cargo metadata` (what `migration` needs too).
+    pub fn package(&self) -> Result<cargo_metadata::Package> {
         let mut cmd = MetadataCommand::new();
         cmd.no_deps();
         let wanted = match &self.manifest_path {
@@ -103,6 +103,13 @@ impl CrateArgs {
                 })
                 .ok_or_else(|| anyhow::anyhow!("no plugin package here: run inside the plugin crate or pass --manifest-path <plugin>/Cargo.toml"))?
         };
+        Ok(package.clone())
+    }
+
+    /// Finds the plugin package and its binary.
+    pub fn locate(&self) -> Result<PluginCrate> {
+        let cwd = std::env::current_dir()?;
+        let package = self.package()?;
         let bins: Vec<&str> = package
             .targets
             .iter()

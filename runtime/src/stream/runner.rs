@@ -91,6 +91,7 @@ pub(crate) async fn prepare<P: Plugin, S: Stream<P>>(
             ensure_raw_table(db, &raw).await?;
             let d = S::ToolModel::descriptor();
             ensure_table(db, d.table, &d.columns()).await?;
+            analyze(db, &raw).await?;
         }
         Verb::Convert => {
             let d = S::ToolModel::descriptor();
@@ -98,8 +99,24 @@ pub(crate) async fn prepare<P: Plugin, S: Stream<P>>(
             for m in stream.domain_models() {
                 ensure_table(db, m.table, &m.columns()).await?;
             }
+            analyze(db, d.table).await?;
         }
     }
+    Ok(())
+}
+
+/// Refreshes the statistics of a table a subtask is about to page through. The previous
+/// subtask has just filled it, and without statistics PostgreSQL and MariaDB scan and sort
+/// the scope's rows for every page (measured: a late page of 100k rows 65 ms instead of
+/// 0.6 ms), which makes paging quadratic. SQLite picks the key index without them. Runs
+/// outside the transaction: MySQL's `ANALYZE TABLE` commits implicitly.
+pub(crate) async fn analyze(db: &mut Db, table: &str) -> Result<()> {
+    let sql = match db.dialect() {
+        Dialect::Sqlite => return Ok(()),
+        Dialect::MySql => format!("ANALYZE TABLE {}", db.quote(table)),
+        Dialect::Postgres => format!("ANALYZE {}", db.quote(table)),
+    };
+    db.execute_raw(&sql).await?;
     Ok(())
 }
 

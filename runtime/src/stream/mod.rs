@@ -170,52 +170,91 @@ pub(crate) trait ErasedStream<P: Plugin> {
 struct Plain<S>(S);
 struct Sub<S>(S);
 
-macro_rules! erased_common {
-    () => {
-        fn name(&self) -> String {
-            self.0.name()
-        }
-        fn domain_types(&self) -> &'static [DomainType] {
-            S::DOMAIN_TYPES
-        }
-        fn tool_model(&self) -> &'static ModelDescriptor {
-            S::ToolModel::descriptor()
-        }
-        fn should_run_on(&self, scope: &Scope<P::ToolScope>) -> bool {
-            self.0.should_run_on(scope)
-        }
-        fn prepare<'a>(
-            &'a self,
-            verb: Verb,
-            ctx: &'a Context<P>,
-            db: &'a mut crate::db::Db,
-        ) -> LocalBoxFuture<'a, Result<()>> {
-            Box::pin(runner::prepare(&self.0, verb, ctx, db))
-        }
-    };
-}
-
-impl<P: Plugin, S: Stream<P>> ErasedStream<P> for Plain<S> {
-    erased_common!();
-    fn body<'a>(
+/// What differs between a stream and a substream: how collect prepares and runs.
+trait CollectMode<P: Plugin> {
+    type S: Stream<P>;
+    fn stream(&self) -> &Self::S;
+    fn prepare<'a>(
         &'a self,
         verb: Verb,
         ctx: &'a Context<P>,
         db: &'a mut crate::db::Db,
+    ) -> LocalBoxFuture<'a, Result<()>>;
+    fn collect<'a>(
+        &'a self,
+        ctx: &'a Context<P>,
+        db: &'a mut crate::db::Db,
+        progress: &'a mut Progress,
+    ) -> LocalBoxFuture<'a, Result<Option<serde_json::Value>>>;
+}
+
+impl<P: Plugin, S: Stream<P>> CollectMode<P> for Plain<S> {
+    type S = S;
+    fn stream(&self) -> &S {
+        &self.0
+    }
+    fn prepare<'a>(
+        &'a self,
+        verb: Verb,
+        ctx: &'a Context<P>,
+        db: &'a mut crate::db::Db,
+    ) -> LocalBoxFuture<'a, Result<()>> {
+        Box::pin(runner::prepare(&self.0, verb, ctx, db))
+    }
+    fn collect<'a>(
+        &'a self,
+        ctx: &'a Context<P>,
+        db: &'a mut crate::db::Db,
         progress: &'a mut Progress,
     ) -> LocalBoxFuture<'a, Result<Option<serde_json::Value>>> {
-        Box::pin(async move {
-            match verb {
-                Verb::Collect => runner::collect(&self.0, ctx, db, progress).await,
-                Verb::Extract => runner::extract(&self.0, ctx, db, progress).await,
-                Verb::Convert => runner::convert(&self.0, ctx, db, progress).await,
-            }
-        })
+        Box::pin(runner::collect(&self.0, ctx, db, progress))
     }
 }
 
-impl<P: Plugin, S: Substream<P>> ErasedStream<P> for Sub<S> {
-    erased_common!();
+impl<P: Plugin, S: Substream<P>> CollectMode<P> for Sub<S> {
+    type S = S;
+    fn stream(&self) -> &S {
+        &self.0
+    }
+    fn prepare<'a>(
+        &'a self,
+        verb: Verb,
+        ctx: &'a Context<P>,
+        db: &'a mut crate::db::Db,
+    ) -> LocalBoxFuture<'a, Result<()>> {
+        Box::pin(runner::prepare_substream(&self.0, verb, ctx, db))
+    }
+    fn collect<'a>(
+        &'a self,
+        ctx: &'a Context<P>,
+        db: &'a mut crate::db::Db,
+        progress: &'a mut Progress,
+    ) -> LocalBoxFuture<'a, Result<Option<serde_json::Value>>> {
+        Box::pin(runner::collect_substream(&self.0, ctx, db, progress))
+    }
+}
+
+impl<P: Plugin, W: CollectMode<P> + 'static> ErasedStream<P> for W {
+    fn name(&self) -> String {
+        self.stream().name()
+    }
+    fn domain_types(&self) -> &'static [DomainType] {
+        <W::S as Stream<P>>::DOMAIN_TYPES
+    }
+    fn tool_model(&self) -> &'static ModelDescriptor {
+        <<W::S as Stream<P>>::ToolModel as Model>::descriptor()
+    }
+    fn should_run_on(&self, scope: &Scope<P::ToolScope>) -> bool {
+        self.stream().should_run_on(scope)
+    }
+    fn prepare<'a>(
+        &'a self,
+        verb: Verb,
+        ctx: &'a Context<P>,
+        db: &'a mut crate::db::Db,
+    ) -> LocalBoxFuture<'a, Result<()>> {
+        CollectMode::prepare(self, verb, ctx, db)
+    }
     fn body<'a>(
         &'a self,
         verb: Verb,
@@ -223,13 +262,11 @@ impl<P: Plugin, S: Substream<P>> ErasedStream<P> for Sub<S> {
         db: &'a mut crate::db::Db,
         progress: &'a mut Progress,
     ) -> LocalBoxFuture<'a, Result<Option<serde_json::Value>>> {
-        Box::pin(async move {
-            match verb {
-                Verb::Collect => runner::collect_substream(&self.0, ctx, db, progress).await,
-                Verb::Extract => runner::extract(&self.0, ctx, db, progress).await,
-                Verb::Convert => runner::convert(&self.0, ctx, db, progress).await,
-            }
-        })
+        match verb {
+            Verb::Collect => self.collect(ctx, db, progress),
+            Verb::Extract => Box::pin(runner::extract(self.stream(), ctx, db, progress)),
+            Verb::Convert => Box::pin(runner::convert(self.stream(), ctx, db, progress)),
+        }
     }
 }
 

@@ -10,6 +10,7 @@ mod info;
 mod migration;
 mod new;
 mod run;
+mod scan;
 mod test;
 
 /// Cargo passes the subcommand name first (`cargo-devlake devlake ...`).
@@ -46,6 +47,9 @@ enum Command {
     Run(run::RunArgs),
     /// Show what the plugin declares (plugin-info).
     Info(info::InfoArgs),
+    /// Build Scans: list, publish, tokens, and the scan server.
+    #[command(subcommand)]
+    Scan(scan::ScanCommand),
 }
 
 fn main() {
@@ -56,6 +60,7 @@ fn main() {
         Command::Test(args) => test::run(args),
         Command::Run(args) => run::run(args),
         Command::Info(args) => info::run(args),
+        Command::Scan(cmd) => scan::run(cmd),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

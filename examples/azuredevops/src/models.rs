@@ -153,7 +153,10 @@ pub struct GitPullRequest {
 pub struct GitPullRequestCommit {
     #[devlake(primary_key)]
     pub commit_id: String,
-    /// The pull request's domain id (set by the collector).
+    /// The pull request's domain id (set by the collector). Part of the key, as in the
+    /// Go port and in `pull_request_commits`: one commit can be in several pull requests
+    /// (the Python plugin keys by commit alone and keeps only one of them).
+    #[devlake(primary_key)]
     pub pull_request_id: String,
     #[devlake(source = "/author/name")]
     pub author_name: String,

@@ -19,15 +19,18 @@ pub const DEFAULT_VSSPS_URL: &str = "https://app.vssps.visualstudio.com/";
 pub struct AzureDevOpsConnection {
     /// The personal access token (sent as HTTP Basic authentication, user empty).
     pub token: Secret,
-    /// The organization (Azure DevOps Server: the collection); when absent, every
-    /// organization the token can see.
+    /// The organization (on Azure DevOps Server: the collection); empty for all.
+    ///
+    /// When absent, every organization the token's owner belongs to is offered.
     pub organization: Option<String>,
-    /// The API's base URL (default `https://dev.azure.com/`): Azure DevOps Server's
-    /// `https://<server>/tfs/` for on-premises installations. The Python plugin hard-codes
-    /// Azure DevOps Services (upstream #7115, #8985).
+    /// The API's base URL; default https://dev.azure.com/ (Azure DevOps Services).
+    ///
+    /// Azure DevOps Server (on premises) answers at `https://<server>/tfs/`. The Python
+    /// plugin hard-codes Azure DevOps Services (upstream #7115, #8985).
     pub base_url: Option<String>,
-    /// The profile service's base URL (default `https://app.vssps.visualstudio.com/`),
-    /// used to list organizations when none is set.
+    /// The profile service's base URL; default https://app.vssps.visualstudio.com/.
+    ///
+    /// It lists the token owner's organizations when no organization is set.
     pub vssps_url: Option<String>,
 }
 
@@ -61,12 +64,16 @@ pub struct GitRepositoryConfig {
     pub refdiff: Option<serde_json::Value>,
     /// A regular expression: builds and jobs whose name matches are deployments.
     pub deployment_pattern: Option<String>,
-    /// A regular expression: deployments whose name (or extracted environment) matches
-    /// deploy to production.
+    /// A regular expression: deployments to production match it.
+    ///
+    /// It is matched against the environment `environment_pattern` extracts (jobs), else
+    /// the name; without it, every deployment is a production one.
     pub production_pattern: Option<String>,
-    /// A regular expression with a capture group extracting the environment name from a
-    /// job or stage name (or identifier), e.g.
-    /// `(?:deploy|predeploy)[_-](.+?)(?:[_-](?:helm|terraform))?$`.
+    /// A regular expression whose first group is the environment of a job or stage.
+    ///
+    /// It is matched against the name, then the identifier; e.g.
+    /// `(?:deploy|predeploy)[_-](.+?)(?:[_-](?:helm|terraform))?$` finds `xxxx-prod` in
+    /// `deploy_xxxx-prod_helm`.
     pub environment_pattern: Option<String>,
 }
 
@@ -153,9 +160,10 @@ pub struct GitPullRequest {
 pub struct GitPullRequestCommit {
     #[devlake(primary_key)]
     pub commit_id: String,
-    /// The pull request's domain id (set by the collector). Part of the key, as in the
-    /// Go port and in `pull_request_commits`: one commit can be in several pull requests
-    /// (the Python plugin keys by commit alone and keeps only one of them).
+    /// The pull request's domain id (set by the collector).
+    ///
+    /// Part of the key, as in the Go port and in `pull_request_commits`: one commit can be
+    /// in several pull requests (the Python plugin keys by commit alone and keeps one).
     #[devlake(primary_key)]
     pub pull_request_id: String,
     #[devlake(source = "/author/name")]

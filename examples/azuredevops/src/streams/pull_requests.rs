@@ -6,6 +6,7 @@ use super::Since;
 use crate::api::AzureDevOpsApi;
 use crate::models::{GitPullRequest, GitRepository, PrStatus};
 use crate::AzureDevOpsPlugin;
+use devlake::api::{concurrent, DEFAULT_CONCURRENCY};
 use devlake::domain::code::{PullRequest, PullRequestStatus};
 use devlake::model::ModelDescriptor;
 use devlake::prelude::*;
@@ -59,10 +60,16 @@ impl Stream<AzureDevOpsPlugin> for GitPullRequests {
                 out.push_with(data, Some(&row.url), Some(&input)).await?;
             }
         }
-        // Active pull requests of the last run may have been merged or abandoned since.
-        for id in last.open {
+        // Active pull requests of the last run may have been merged or abandoned since:
+        // fetched again, several at a time.
+        let mut again = std::pin::pin!(concurrent(last.open, DEFAULT_CONCURRENCY, |id| {
             let request = api.pull_request(&repo.org_id, &repo.project_id, &repo.id, id);
-            let response = api.client().send_unchecked(request).await?;
+            let client = api.client().clone();
+            async move { client.send_unchecked(request).await }
+        }));
+        while let Some(response) = again.next().await {
+            let response = response?;
+            // Deleted since: nothing to update.
             if response.status().as_u16() == 404 {
                 continue;
             }

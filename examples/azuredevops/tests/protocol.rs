@@ -219,3 +219,75 @@ fn plugin_info_connection_scopes_and_pipeline_through_run_sh() {
         .collect();
     assert_eq!(types, ["Repo", "CicdScope", "Repo", "CicdScope"]);
 }
+
+/// The README's standalone run: a TOML run file, the token from the environment, then an
+/// incremental run.
+#[test]
+fn standalone_runs_from_a_run_file() {
+    let run_sh = build_example("azuredevops");
+    let bin = run_sh.parent().unwrap().join("bin/azuredevops");
+    let work = tempfile::tempdir().unwrap();
+    let server = FakeAzure::start();
+    let config = work.path().join("azure.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[connection]
+id = 1
+name = "azure"
+token = {{ env = "AZURE_DEVOPS_PAT" }}
+organization = "{ORG}"
+base_url = "{url}"
+
+[scope_config]
+entities = ["CODE", "CICD", "CODEREVIEW"]
+deployment_pattern = "deploy"
+production_pattern = "prod"
+
+[[scopes]]
+id = "{REPO}"
+name = "{PROJECT}/test-repo"
+url = "https://fake/{ORG}/{PROJECT}/_git/test-repo"
+remote_url = "https://{ORG}@fake/{ORG}/{PROJECT}/_git/test-repo"
+project_id = "{PROJECT}"
+org_id = "{ORG}"
+"#,
+            url = server.url
+        ),
+    )
+    .unwrap();
+    let db = format!("sqlite:///{}/lake.db", work.path().display());
+    for extra in [None, Some("--incremental")] {
+        let mut args: Vec<String> = ["standalone", "run", "--config"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.push(config.display().to_string());
+        args.extend([
+            "--db".to_string(),
+            db.clone(),
+            "--format".into(),
+            "json".into(),
+        ]);
+        args.extend(extra.map(String::from));
+        if extra.is_some() {
+            server.advance();
+        }
+        let c = devlake_e2e::call_with(
+            &bin,
+            &args,
+            work.path(),
+            &[("AZURE_DEVOPS_PAT", TOKEN)],
+            false,
+        );
+        assert_eq!(c.rc, 0, "standalone run failed: {}", c.stderr);
+        assert!(!c.stdout.contains(TOKEN) && !c.stderr.contains(TOKEN));
+    }
+    let log = server.take_log();
+    assert_eq!(
+        log.iter().filter(|l| l.contains("/timeline")).count(),
+        5 + 2,
+        "{log:#?}"
+    );
+}

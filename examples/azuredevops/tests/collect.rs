@@ -310,3 +310,54 @@ async fn remote_scopes_offer_azure_and_external_repositories() {
         "{log:#?}"
     );
 }
+
+#[tokio::test]
+async fn an_external_repository_has_its_builds_collected_by_its_providers_id() {
+    let Some(tdb) = TestDatabase::create(Backend::Sqlite, "azure_external").await else {
+        return;
+    };
+    let server = FakeAzure::start();
+    let host = host(AzureDevOpsPlugin);
+    let mut db = tdb.connect().await;
+    let scopes = host
+        .remote_scopes(&server.connection(TOKEN), "johndoe/test-project")
+        .await
+        .expect("scopes");
+    let external = serde_json::to_value(&scopes[1]).unwrap()["data"].clone();
+    let task = TaskContext::from_json(&json!({
+        "db_url": "unused", "connection": server.connection(TOKEN), "scope": external,
+        "scope_config": scope_config(), "options": {},
+    }))
+    .expect("task");
+    // Pull requests are not collected for it, builds are.
+    let mut ctx = host.context(&task, "gitpullrequests").expect("context");
+    let ran = host
+        .run_subtask(
+            Verb::Collect,
+            "gitpullrequests",
+            &mut ctx,
+            &mut db,
+            &mut Progress::silent(),
+        )
+        .await
+        .expect("skipped");
+    assert!(!ran);
+    server.take_log();
+    let mut ctx = host.context(&task, "builds").expect("context");
+    host.run_subtask(
+        Verb::Collect,
+        "builds",
+        &mut ctx,
+        &mut db,
+        &mut Progress::silent(),
+    )
+    .await
+    .expect("builds");
+    let log = server.take_log();
+    assert!(!log.is_empty());
+    assert!(
+        log.iter()
+            .all(|l| l.contains("repositoryId=octo/hello&repositoryType=github")),
+        "{log:#?}"
+    );
+}

@@ -36,9 +36,12 @@ impl Stream<AzureDevOpsPlugin> for Builds {
             .as_deref()
             .filter(|p| !p.is_empty())
             .unwrap_or("tfsgit");
-        // External repositories are known to Azure Pipelines by their provider's id.
+        // External repositories are known to Azure Pipelines by their provider's id (the
+        // scope id is `<org>/<project>/<provider>/<provider's id>`, which may hold `/`).
+        // The Python plugin sends the whole scope id; the Go port the provider's id.
+        let prefix = format!("{}/{}/{provider}/", repo.org_id, repo.project_id);
         let repo_id = match repo.is_external() {
-            true => repo.id.rsplit('/').next().unwrap_or(&repo.id),
+            true => repo.id.strip_prefix(&prefix).unwrap_or(&repo.id),
             false => repo.id.as_str(),
         };
         let input = json!({

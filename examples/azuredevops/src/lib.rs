@@ -52,7 +52,7 @@ impl Plugin for AzureDevOpsPlugin {
         connection: &Connection<AzureDevOpsConnection>,
     ) -> Result<TestConnectionResult> {
         let api = AzureDevOpsApi::new(connection)?;
-        let (response, hint) = match &connection.organization {
+        let (response, hint) = match connection.organization() {
             None => (
                 api.my_profile().await?,
                 "You may need to edit your token to set organization to 'All accessible organizations'",
@@ -74,8 +74,8 @@ impl Plugin for AzureDevOpsPlugin {
         connection: &Connection<AzureDevOpsConnection>,
     ) -> Result<Vec<RemoteScopeGroup>> {
         let api = AzureDevOpsApi::new(connection)?;
-        let orgs = match &connection.organization {
-            Some(org) => vec![org.clone()],
+        let orgs = match connection.organization() {
+            Some(org) => vec![org.to_string()],
             None => {
                 let profile: JsonValue = api.my_profile().await?.error_for_status()?.json()?;
                 let member = profile["id"]

@@ -35,15 +35,24 @@ pub struct AzureDevOpsConnection {
 }
 
 impl AzureDevOpsConnection {
+    /// The organization, when one is set (DevLake's UI sends an empty one as `""`).
+    pub fn organization(&self) -> Option<&str> {
+        non_empty(&self.organization)
+    }
+
     /// The API base URL, with a trailing slash.
     pub fn api_base(&self) -> String {
-        with_slash(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))
+        with_slash(non_empty(&self.base_url).unwrap_or(DEFAULT_BASE_URL))
     }
 
     /// The profile service's base URL, with a trailing slash.
     pub fn vssps_base(&self) -> String {
-        with_slash(self.vssps_url.as_deref().unwrap_or(DEFAULT_VSSPS_URL))
+        with_slash(non_empty(&self.vssps_url).unwrap_or(DEFAULT_VSSPS_URL))
     }
+}
+
+fn non_empty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 fn with_slash(url: &str) -> String {
@@ -277,4 +286,29 @@ pub struct Job {
     /// `Job` or `Stage`.
     pub r#type: Option<String>,
     pub parent_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connection(org: Option<&str>, base: Option<&str>) -> AzureDevOpsConnection {
+        AzureDevOpsConnection {
+            token: Secret::new("t"),
+            organization: org.map(String::from),
+            base_url: base.map(String::from),
+            vssps_url: None,
+        }
+    }
+
+    #[test]
+    fn empty_settings_are_unset() {
+        let c = connection(Some(" "), Some(""));
+        assert_eq!(c.organization(), None);
+        assert_eq!(c.api_base(), DEFAULT_BASE_URL);
+        assert_eq!(c.vssps_base(), DEFAULT_VSSPS_URL);
+        let c = connection(Some("org"), Some("https://tfs.example.com/tfs"));
+        assert_eq!(c.organization(), Some("org"));
+        assert_eq!(c.api_base(), "https://tfs.example.com/tfs/");
+    }
 }

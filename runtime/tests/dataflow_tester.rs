@@ -222,3 +222,45 @@ async fn a_bad_raw_csv_names_the_file_row_and_column() {
     t.import_csv_into_raw_table("raw.csv", "_raw_df_items")
         .await;
 }
+
+/// With no fields, an existing snapshot's own columns are compared: a Go plugin's
+/// snapshot that leaves columns out verifies; a column the table lacks is reported.
+#[tokio::test]
+async fn with_no_fields_the_snapshot_says_what_is_compared() {
+    let db = TestDatabase::create(Backend::Sqlite, "dataflow_subset")
+        .await
+        .expect("SQLite is always there");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("raw.csv"), RAW).unwrap();
+    std::fs::write(
+        dir.path().join("subset.csv"),
+        "connection_id,id,n\n1,a,1\n1,b,2\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("wrong.csv"),
+        "connection_id,id,n\n1,a,1\n1,b,3\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("bogus.csv"),
+        "connection_id,id,bogus\n1,a,x\n1,b,y\n",
+    )
+    .unwrap();
+    let mut t = DataFlowTester::new(host(DfPlugin), db.connect().await).dir(dir.path());
+    t.import_csv_into_raw_table("raw.csv", "_raw_df_items")
+        .await;
+    t.subtask(Verb::Extract, "items", &mut context()).await;
+    t.verify_table::<DfItem>("subset.csv", &[]).await;
+    for (file, expected) in [
+        ("wrong.csv", r#"n of 1-b: expected "3", got "2""#),
+        ("bogus.csv", r#"column "bogus" is not a column of"#),
+    ] {
+        let verify = t.verify_table::<DfItem>(file, &[]);
+        let err = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(verify))
+            .await
+            .expect_err("verification fails");
+        let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(msg.contains(expected), "{msg}");
+    }
+}

@@ -77,8 +77,9 @@ pub const RAW_TABLE_COLUMNS: [&str; 6] = ["id", "params", "data", "url", "input"
 pub struct TableOptions {
     /// The snapshot, relative to the tester's directory.
     pub csv: PathBuf,
-    /// The columns compared; empty: every column of the model's table but `created_at`
-    /// and `updated_at` (when the row was written).
+    /// The columns compared. Empty: those of the snapshot, and when a snapshot is written,
+    /// every column of the model's table but `created_at` and `updated_at` (when the row
+    /// was written).
     pub target_fields: Vec<String>,
     /// Columns left out of the comparison.
     pub ignore_fields: Vec<String>,
@@ -407,6 +408,25 @@ impl<P: Plugin> DataFlowTester<P> {
                 );
             }
         }
+        // With no fields given, an existing snapshot says which columns it checks (a Go
+        // plugin's snapshot may leave columns out; they are not compared).
+        let fields: Vec<&Column> = if opts.target_fields.is_empty() {
+            for h in &header {
+                if !columns.iter().any(|c| c.name == h) {
+                    problems.push(format!(
+                        "{}: column {h:?} is not a column of {}",
+                        path.display(),
+                        desc.table
+                    ));
+                }
+            }
+            fields
+                .into_iter()
+                .filter(|c| header.iter().any(|h| h == c.name))
+                .collect()
+        } else {
+            fields
+        };
         let mut expected: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
         for row in rows {
             let record: BTreeMap<String, String> = header.iter().cloned().zip(row).collect();

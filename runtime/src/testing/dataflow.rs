@@ -88,7 +88,7 @@ pub struct TableOptions {
 }
 
 impl TableOptions {
-    /// Compares `fields` (all columns when empty) with the snapshot `csv`.
+    /// Compares `fields` (when empty: the snapshot's columns) with the snapshot `csv`.
     pub fn new(csv: impl Into<PathBuf>, fields: &[&str]) -> Self {
         TableOptions {
             csv: csv.into(),
@@ -319,8 +319,9 @@ impl<P: Plugin> DataFlowTester<P> {
         );
     }
 
-    /// Compares `fields` of model `M`'s table (all its columns when empty) with the
-    /// snapshot `csv` (Go's `VerifyTable`).
+    /// Compares `fields` of model `M`'s table with the snapshot `csv` (Go's
+    /// `VerifyTable`); with no fields, the snapshot's columns (all but `created_at` and
+    /// `updated_at` in a snapshot it writes).
     pub async fn verify_table<M: Model>(&mut self, csv: impl AsRef<Path>, fields: &[&str]) {
         self.verify_table_with_options::<M>(TableOptions::new(csv.as_ref(), fields))
             .await

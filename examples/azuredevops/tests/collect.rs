@@ -73,6 +73,19 @@ async fn full_then_incremental(backend: Backend) {
     let host = host(AzureDevOpsPlugin);
     let mut db = tdb.connect().await;
 
+    // A wrong token first: Azure's sign-in page (203) counts as a 401.
+    let bad = host
+        .test_connection(&server.connection("wrong"))
+        .await
+        .expect("test");
+    assert_eq!((bad.success, bad.status), (false, 401), "{}", bad.message);
+    let ok = host
+        .test_connection(&server.connection(TOKEN))
+        .await
+        .expect("test");
+    assert!(ok.success, "{}", ok.message);
+    server.take_log();
+
     run_all(&host, &server, &mut db, false).await;
     let log = server.take_log();
     // 3 pull requests in 2 pages (collected first); the second page was throttled once

@@ -10,6 +10,8 @@
 //!   [`rules`]; `cargo devlake test` runs them and more through [`conformance`]);
 //! - [`assert_plugin_run`]: a whole plugin run, from `test-connection` to every stream;
 //! - [`TestDatabase`]: a fresh SQLite, MariaDB/MySQL or PostgreSQL database per test;
+//! - [`DataFlowTester`]: DevLake's e2e data-flow tester (CSV fixtures in, one subtask,
+//!   tables compared with snapshot CSVs);
 //! - `FixtureServer` (feature `fixtures`): recorded HTTP responses on 127.0.0.1.
 //!
 //! ```no_run
@@ -38,6 +40,7 @@
 mod asserts;
 pub mod conformance;
 mod context;
+pub mod dataflow;
 pub mod db;
 #[cfg(feature = "fixtures")]
 mod fixtures;
@@ -52,6 +55,7 @@ pub use context::{
     TEST_CONNECTION_ID, TEST_CONNECTION_NAME, TEST_SCOPE_CONFIG_ID, TEST_SCOPE_CONFIG_NAME,
     TEST_SCOPE_ID, TEST_SCOPE_NAME,
 };
+pub use dataflow::{DataFlowTester, TableOptions};
 pub use db::{Backend, TestDatabase};
 #[cfg(feature = "fixtures")]
 pub use fixtures::{fixture_name, Fixture, FixtureServer, FixtureServerBuilder, Fixtures};

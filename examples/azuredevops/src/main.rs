@@ -1,0 +1,3 @@
+//! The plugin's binary: DevLake's remote-plugin protocol for [`azuredevops::AzureDevOpsPlugin`].
+
+devlake::main!(azuredevops::AzureDevOpsPlugin);

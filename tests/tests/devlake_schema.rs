@@ -412,6 +412,24 @@ async fn fake_plugin_runs_show_in_devlakes_dashboards_for_their_project_on_devla
             "{backend:?}"
         );
 
+        // DevLake's UI adds a scope config and a connection after the runs: fresh ids.
+        db.execute_raw(
+            "INSERT INTO _tool_fakeplugin_fakescopeconfigs (name, connection_id, env) VALUES ('from the UI', 1, '')",
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{backend:?}: {e}"));
+        db.execute_raw(
+            "INSERT INTO _tool_fakeplugin_fakeconnections (name) VALUES ('from the UI')",
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{backend:?}: {e}"));
+        assert_eq!(
+            db.count("_tool_fakeplugin_fakescopeconfigs", None)
+                .await
+                .unwrap(),
+            3
+        );
+
         // DevLake's dashboards.
         let dash = Dashboards::load(backend);
         let mut projects = strings(&mut db, &dash.sql("project", &[], &[])).await;
@@ -622,5 +640,83 @@ async fn on_sqlite_the_default_database_gets_the_same_rows() {
         db.count("projects", None).await.unwrap(),
         1,
         "the project stays"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_devlake_owns_is_left_alone_and_a_clash_writes_nothing() {
+    let Some(tdb) = TestDatabase::create(Backend::Sqlite, "devlake_clash").await else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let first = run_file(work.path(), "first.toml", None, 1, ("p1", "Project 1"));
+    ok(
+        &standalone(
+            work.path(),
+            &["run", "--config", first.to_str().unwrap(), "--db", &tdb.url],
+        ),
+        "first run",
+    );
+    let mut db = tdb.connect().await;
+    // As if made in DevLake's UI, with DevLake's encryption of the token.
+    db.execute_raw(
+        "UPDATE _tool_fakeplugin_fakeconnections SET name = 'from the UI', token = 'c2VjcmV0IGJ5IERldkxha2U='",
+    )
+    .await
+    .unwrap();
+    ok(
+        &standalone(
+            work.path(),
+            &["run", "--config", first.to_str().unwrap(), "--db", &tdb.url],
+        ),
+        "second run",
+    );
+    assert_eq!(
+        rows(
+            &mut db,
+            "SELECT id, name, token FROM _tool_fakeplugin_fakeconnections"
+        )
+        .await,
+        [["1", "from the UI", "c2VjcmV0IGJ5IERldkxha2U="]]
+    );
+
+    // Connection 2 with the scope config name connection 1 uses: refused, nothing written.
+    let clash = work.path().join("clash.toml");
+    std::fs::write(
+        &clash,
+        std::fs::read_to_string(&first)
+            .unwrap()
+            .replace("id = 1\n", "id = 2\n")
+            .replace("id = \"p1\"", "id = \"p9\""),
+    )
+    .unwrap();
+    let c = standalone(
+        work.path(),
+        &["run", "--config", clash.to_str().unwrap(), "--db", &tdb.url],
+    );
+    assert_eq!(c.rc, 1, "{}", c.stderr);
+    let last = c
+        .stderr
+        .trim()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        last.contains("the name \"fake standalone 1\" belongs to a scope config of connection 1"),
+        "{last}"
+    );
+    assert_eq!(
+        db.count("_tool_fakeplugin_fakeconnections", None)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(strings(&mut db, "SELECT id FROM cicd_scopes").await, [P1]);
+    assert_eq!(
+        db.count("_tool_fakeplugin_fakeprojects", None)
+            .await
+            .unwrap(),
+        1
     );
 }

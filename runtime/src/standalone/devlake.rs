@@ -209,6 +209,26 @@ async fn scope_config_id(
     Ok(max + 1)
 }
 
+/// Moves a PostgreSQL serial `id`'s sequence past the ids written explicitly, so rows
+/// DevLake's UI adds later (connections, scope configs) get fresh ids. MySQL and SQLite do
+/// this by themselves.
+async fn bump_sequence(db: &mut Db, table: &str) -> Result<()> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(());
+    }
+    let d = db.dialect();
+    let sql = format!(
+        "SELECT setval(s, m) FROM (SELECT pg_get_serial_sequence({p}, 'id') AS s, \
+         (SELECT MAX({id}) FROM {t}) AS m) x WHERE s IS NOT NULL AND m IS NOT NULL",
+        p = d.placeholder(1),
+        id = d.quote("id"),
+        t = d.quote(table)
+    );
+    db.fetch_all(&sql, vec![Value::Text(d.quote(table))])
+        .await?;
+    Ok(())
+}
+
 fn int(v: &Value) -> Option<i64> {
     match v {
         Value::Int(i) => Some(*i),
@@ -347,6 +367,7 @@ async fn write_rows<P: Plugin>(
         row,
     )
     .await?;
+    bump_sequence(db, conn_table).await?;
 
     let config_table = P::ScopeConfig::descriptor().table;
     let config_id = scope_config_id(db, config_table, scope_config, connection_id).await?;
@@ -370,6 +391,7 @@ async fn write_rows<P: Plugin>(
         ],
     );
     upsert(db, config_table, cols, row).await?;
+    bump_sequence(db, config_table).await?;
 
     let scope_table = P::ToolScope::descriptor().table;
     let raw_scopes = raw_table_name(plugin, "scopes");

@@ -53,51 +53,43 @@ pub fn check_project_name(name: &str, at: &str) -> Result<()> {
     Ok(())
 }
 
-/// The domain-scope tables DevLake's server knows (`dynamic_domain_scopes.go`), by the
-/// Go type name `make-pipeline` gives.
-fn scope_descriptor(type_name: &str) -> Option<&'static ModelDescriptor> {
-    Some(match type_name {
-        CicdScope::TYPE_NAME => CicdScope::descriptor(),
-        Repo::TYPE_NAME => Repo::descriptor(),
-        Board::TYPE_NAME => Board::descriptor(),
-        CqProject::TYPE_NAME => CqProject::descriptor(),
-        _ => return None,
-    })
+/// A kind of domain scope DevLake's server knows (`dynamic_domain_scopes.go`).
+struct ScopeKind {
+    /// The Go type name `make-pipeline` gives.
+    type_name: &'static str,
+    desc: &'static ModelDescriptor,
+    /// Its row from `make-pipeline`'s JSON.
+    row: fn(&Json, DateTime) -> Result<Vec<Value>>,
 }
 
-/// All tables a domain scope can live in.
-fn scope_tables() -> [&'static ModelDescriptor; 4] {
+fn kind<M: DomainScope>() -> ScopeKind {
+    ScopeKind {
+        type_name: M::TYPE_NAME,
+        desc: M::descriptor(),
+        row: domain_scope_row::<M>,
+    }
+}
+
+/// Every kind of domain scope, so every table one can live in.
+fn scope_kinds() -> [ScopeKind; 4] {
     [
-        CicdScope::descriptor(),
-        Repo::descriptor(),
-        Board::descriptor(),
-        CqProject::descriptor(),
+        kind::<CicdScope>(),
+        kind::<Repo>(),
+        kind::<Board>(),
+        kind::<CqProject>(),
     ]
 }
 
-/// One domain-scope row from `make-pipeline`'s JSON.
-fn domain_scope_row(
-    desc: &'static ModelDescriptor,
-    data: &Json,
-    now: DateTime,
-) -> Result<Vec<Value>> {
-    fn row<M: Model>(data: &Json, now: DateTime) -> Result<Vec<Value>> {
-        let m = M::from_json(data).map_err(|e| Error::msg(format!("domain scope: {e}")))?;
-        let text = |k: &str| data.get(k).and_then(Json::as_str).map(str::to_string);
-        let origin = Origin {
-            params: text("_raw_data_params"),
-            table: text("_raw_data_table"),
-            id: Some(0),
-            remark: Some(String::new()),
-        };
-        Ok(Layout::of(M::descriptor()).row(&m, 0, &origin, now, None))
-    }
-    match desc.table {
-        "cicd_scopes" => row::<CicdScope>(data, now),
-        "repos" => row::<Repo>(data, now),
-        "boards" => row::<Board>(data, now),
-        _ => row::<CqProject>(data, now),
-    }
+fn domain_scope_row<M: Model>(data: &Json, now: DateTime) -> Result<Vec<Value>> {
+    let m = M::from_json(data).map_err(|e| Error::msg(format!("domain scope: {e}")))?;
+    let text = |k: &str| data.get(k).and_then(Json::as_str).map(str::to_string);
+    let origin = Origin {
+        params: text("_raw_data_params"),
+        table: text("_raw_data_table"),
+        id: Some(0),
+        remark: Some(String::new()),
+    };
+    Ok(Layout::of(M::descriptor()).row(&m, 0, &origin, now, None))
 }
 
 /// A tool-table row of `model` with the framework columns given by name in `set`, and
@@ -283,15 +275,18 @@ pub async fn record<P: Plugin>(
     let mut tables: Vec<&'static ModelDescriptor> = vec![conn_desc, scope_desc, config_desc];
     let mut domain = Vec::new();
     for ds in &pipeline.scopes {
-        let desc = scope_descriptor(&ds.type_name).ok_or_else(|| {
-            Error::msg(format!(
-                "domain scope type {:?} is none of DevLake's (CicdScope, Repo, Board, CqProject)",
-                ds.type_name
-            ))
-        })?;
+        let kind = scope_kinds()
+            .into_iter()
+            .find(|k| k.type_name == ds.type_name)
+            .ok_or_else(|| {
+                Error::msg(format!(
+                    "domain scope type {:?} is none of DevLake's (CicdScope, Repo, Board, CqProject)",
+                    ds.type_name
+                ))
+            })?;
         let data: Json = serde_json::from_str(&ds.data)?;
-        tables.push(desc);
-        domain.push((desc, data));
+        tables.push(kind.desc);
+        domain.push((kind, data));
     }
     if project.is_some() {
         tables.push(Project::descriptor());
@@ -334,7 +329,7 @@ async fn write_rows<P: Plugin>(
     connection_id: i64,
     scope_config: &ScopeConfig<P::ScopeConfig>,
     scopes: &[Scope<P::ToolScope>],
-    domain: &[(&'static ModelDescriptor, Json)],
+    domain: &[(ScopeKind, Json)],
     project: Option<&str>,
 ) -> Result<Recorded> {
     let now = chrono::Utc::now();
@@ -416,8 +411,9 @@ async fn write_rows<P: Plugin>(
         upsert(db, scope_table, cols, row).await?;
     }
 
-    for (desc, data) in domain {
-        let row = domain_scope_row(desc, data, now)?;
+    for (kind, data) in domain {
+        let desc = kind.desc;
+        let row = (kind.row)(data, now)?;
         let id = data
             .get("id")
             .and_then(Json::as_str)
@@ -564,7 +560,7 @@ pub async fn delete_scope<P: Plugin>(
     let domain_id =
         crate::plugin::scope_domain_id(P::ToolScope::descriptor(), Some(connection_id), scope_id);
     let mapping = ProjectMapping::descriptor().table;
-    for s in scope_tables() {
+    for s in scope_kinds().map(|k| k.desc) {
         if has(s.table) {
             plan.push((
                 s.table.to_string(),

@@ -98,6 +98,18 @@ fn a_run_writes_every_subtask_and_reports_json_events() {
     let db = dir.path().join("devlake.db");
     assert_eq!(count(&db, "cicd_pipelines"), 250);
     assert_eq!(count(&db, "_devlake_migration_history"), 2);
+    // DevLake's domain scope, and without a project no project rows.
+    assert_eq!(
+        strings(&db, "SELECT id FROM cicd_scopes"),
+        ["fakeplugin:FakeProject:1:p1"]
+    );
+    assert_eq!(
+        strings(
+            &db,
+            "SELECT name FROM sqlite_master WHERE name IN ('projects', 'project_mapping')"
+        ),
+        Vec::<String>::new()
+    );
     let secret_in_output = [&out.stdout, &out.stderr]
         .iter()
         .any(|b| String::from_utf8_lossy(b).contains("this_is_a_valid_token"));

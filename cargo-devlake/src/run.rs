@@ -17,6 +17,8 @@ Examples:
     cargo devlake run --config plugin.toml
     cargo devlake run --config plugin.toml --db 'mysql://merico:merico@localhost:3306/lake?charset=utf8mb4&parseTime=True&loc=UTC'
     cargo devlake run --config plugin.toml --stream issues --incremental --format json
+    cargo devlake run --config plugin.toml --project demo      # DevLake's dashboards of `demo` show it
+    cargo devlake run --config plugin.toml --delete-scope p1   # remove what runs wrote for scope p1
 
 Debugging (docs/debugging.md):
     A standalone run: build it once with `cargo devlake run --debug ...`, then start the binary
@@ -47,6 +49,19 @@ pub struct RunArgs {
     /// Keep previous rows and resume from the state the last run saved.
     #[arg(long)]
     pub incremental: bool,
+    /// The DevLake project of the scopes: its `projects` row and one `project_mapping` row
+    /// per domain scope are written (default: the run file's `project`).
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
+    /// Instead of a run, remove what runs wrote for this scope of the run file's
+    /// connection (repeatable): raw, tool and domain rows, its domain scope and project
+    /// mappings, its incremental state.
+    #[arg(
+        long = "delete-scope",
+        value_name = "SCOPE_ID",
+        conflicts_with_all = ["streams", "incremental", "project", "format"]
+    )]
+    pub delete_scopes: Vec<String>,
     /// Output: progress bars (default on a terminal), plain lines, or JSON lines.
     #[arg(long, value_parser = ["plain", "progress", "json"])]
     pub format: Option<String>,
@@ -56,15 +71,27 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    /// The arguments of `standalone run`.
+    /// The arguments of `standalone run`, or of `standalone delete-scope`.
     fn forwarded(&self) -> Vec<String> {
+        let command = if self.delete_scopes.is_empty() {
+            "run"
+        } else {
+            "delete-scope"
+        };
         let mut a = vec![
-            "run".to_string(),
+            command.to_string(),
             "--config".into(),
             self.config.display().to_string(),
         ];
         if let Some(db) = &self.db {
             a.extend(["--db".into(), db.clone()]);
+        }
+        if !self.delete_scopes.is_empty() {
+            a.extend(self.delete_scopes.iter().cloned());
+            return a;
+        }
+        if let Some(p) = &self.project {
+            a.extend(["--project".into(), p.clone()]);
         }
         for s in &self.streams {
             a.extend(["--stream".into(), s.clone()]);

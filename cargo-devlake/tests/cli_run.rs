@@ -98,6 +98,18 @@ fn a_run_writes_every_subtask_and_reports_json_events() {
     let db = dir.path().join("devlake.db");
     assert_eq!(count(&db, "cicd_pipelines"), 250);
     assert_eq!(count(&db, "_devlake_migration_history"), 2);
+    // DevLake's domain scope, and without a project no project rows.
+    assert_eq!(
+        strings(&db, "SELECT id FROM cicd_scopes"),
+        ["fakeplugin:FakeProject:1:p1"]
+    );
+    assert_eq!(
+        strings(
+            &db,
+            "SELECT name FROM sqlite_master WHERE name IN ('projects', 'project_mapping')"
+        ),
+        Vec::<String>::new()
+    );
     let secret_in_output = [&out.stdout, &out.stderr]
         .iter()
         .any(|b| String::from_utf8_lossy(b).contains("this_is_a_valid_token"));
@@ -158,4 +170,81 @@ fn a_bad_run_file_names_the_place() {
         "{err}"
     );
     assert!(!err.contains("this_is_a_valid_token"), "{err}");
+}
+
+fn strings(db: &Path, sql: &str) -> Vec<String> {
+    let url = format!("sqlite:///{}", db.display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut db = devlake::db::Db::connect(&url).await.unwrap();
+        db.fetch_all(sql, vec![])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| match &r[0] {
+                devlake::model::Value::Text(s) => s.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn project_puts_the_scope_in_a_devlake_project_and_delete_scope_takes_it_out() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("fake.toml"), RUN_FILE).unwrap();
+    let token = [("FAKE_TOKEN_CLI", "this_is_a_valid_token")];
+    let out = run(
+        dir.path(),
+        &token,
+        &["--project", "demo", "--format", "plain"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = dir.path().join("devlake.db");
+    let scope = "fakeplugin:FakeProject:1:p1";
+    assert_eq!(strings(&db, "SELECT id FROM cicd_scopes"), [scope]);
+    assert_eq!(strings(&db, "SELECT name FROM projects"), ["demo"]);
+    assert_eq!(
+        strings(
+            &db,
+            "SELECT row_id FROM project_mapping WHERE project_name = 'demo' AND \"table\" = 'cicd_scopes'"
+        ),
+        [scope]
+    );
+
+    // A delete takes no run options.
+    let out = run(
+        dir.path(),
+        &token,
+        &["--delete-scope", "p1", "--incremental"],
+    );
+    assert_eq!(out.status.code(), Some(2), "clap refuses the mix");
+
+    let out = run(dir.path(), &token, &["--delete-scope", "p1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("deleted scope \"p1\" of connection 1"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for t in [
+        "cicd_scopes",
+        "project_mapping",
+        "cicd_pipelines",
+        "_tool_fakeplugin_fakepipelines",
+    ] {
+        assert_eq!(count(&db, t), 0, "{t}");
+    }
+    assert_eq!(count(&db, "projects"), 1, "the project stays");
 }

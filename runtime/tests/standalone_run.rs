@@ -155,6 +155,7 @@ fn options(config: PathBuf, db: &str) -> RunOptions {
         db: Some(db.to_string()),
         streams: vec![],
         incremental: false,
+        project: None,
         format: Format::Plain,
         log_level: devlake::tracing::Level::WARN,
     }
@@ -312,7 +313,9 @@ fn a_missing_variable_is_one_line_naming_the_key_and_the_variable() {
 fn bad_run_files_get_one_clear_line() {
     let cases: &[(&str, &str)] = &[
         ("[connection]\ntoken = \"hunter2\n", "solo.toml:2:17: invalid TOML: invalid basic string"),
-        ("[conection]\ntoken = \"t\"\n", "solo.toml: unknown key `conection` (expected one of: db, connection, scope_config, scopes, options); did you mean `connection`?"),
+        ("[conection]\ntoken = \"t\"\n", "solo.toml: unknown key `conection` (expected one of: db, project, connection, scope_config, scopes, options); did you mean `connection`?"),
+        ("project = \"\"\n[connection]\ntoken = \"t\"\n[[scopes]]\nid = \"p\"\njobs = 1", "solo.toml: `project`: the project name is empty"),
+        ("project = 7\n[connection]\ntoken = \"t\"\n[[scopes]]\nid = \"p\"\njobs = 1", "solo.toml: `project` must be a DevLake project name (a string)"),
         ("[connection]\ntokn = \"t\"\n[[scopes]]\nid = \"p\"\njobs = 1", "solo.toml: [connection]: unknown key `tokn`: SoloConnection has id, created_at, updated_at, name, proxy, token; did you mean `token`?"),
         ("[connection]\ntoken = \"t\"\n[[scopes]]\nname = \"P\"\njobs = 1", "solo.toml: scopes[0] is missing `id`"),
         ("[connection]\ntoken = \"t\"\n[[scopes]]\nid = \"p\"\njobs = 1\n[[scopes]]\nid = \"p\"\njobs = 1", "solo.toml: scopes[1]: scope id \"p\" appears twice"),

@@ -176,6 +176,9 @@ impl Stream<FakePlugin> for FakePipelineStream {
             duration_sec: duration,
             environment,
             r#type: Some(CicdType::Build),
+            // DevLake's CI/CD dashboards and DORA select pipelines by their scope (through
+            // `project_mapping` for a project); pydevlake's fake plugin leaves it empty.
+            cicd_scope_id: Some(ctx.scope.domain_id()),
             ..Default::default()
         })
     }

@@ -9,7 +9,7 @@ mod messages;
 mod wrappers;
 
 pub use messages::*;
-pub use wrappers::{Connection, NoOptions, Scope, ScopeConfig};
+pub use wrappers::{scope_domain_id, Connection, NoOptions, Scope, ScopeConfig};
 
 use crate::domain::DomainScope;
 use crate::migration::MigrationScript;

@@ -200,13 +200,18 @@ impl<S: Model> Scope<S> {
 
     /// `<crate>:<ScopeType>:<connection_id>:<id>`, the domain id of this scope.
     pub fn domain_id(&self) -> String {
-        let d = S::descriptor();
-        let conn = self
-            .connection_id
-            .map(|c| c.to_string())
-            .unwrap_or_else(|| "None".into());
-        format!("{}:{}:{}:{}", d.crate_name, d.name, conn, self.id)
+        scope_domain_id(S::descriptor(), self.connection_id, &self.id)
     }
+}
+
+/// `<crate>:<ScopeType>:<connection_id>:<id>`: the domain id of a tool scope of model
+/// `desc` (`None` as pydevlake writes a missing connection id), for when only its id is at
+/// hand (deleting a scope's data).
+pub fn scope_domain_id(desc: &ModelDescriptor, connection_id: Option<i64>, id: &str) -> String {
+    let conn = connection_id
+        .map(|c| c.to_string())
+        .unwrap_or_else(|| "None".into());
+    format!("{}:{}:{}:{}", desc.crate_name, desc.name, conn, id)
 }
 
 /// A scope config: the plugin's fields (`SC`) plus `id`, `name`, `entities` and

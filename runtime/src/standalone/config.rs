@@ -4,6 +4,8 @@
 //! ```toml
 //! # plugin.toml
 //! db = "sqlite:///devlake.db"          # optional; --db wins
+//! project = "demo"                     # optional; --project wins: the DevLake project
+//!                                       # whose dashboards show these scopes
 //!
 //! [connection]                          # the plugin's connection fields
 //! id = 1                                # default 1
@@ -32,13 +34,22 @@ use crate::{Error, Result};
 use serde_json::{Map, Value as Json};
 use std::path::Path;
 
-const TOP_KEYS: [&str; 5] = ["db", "connection", "scope_config", "scopes", "options"];
+const TOP_KEYS: [&str; 6] = [
+    "db",
+    "project",
+    "connection",
+    "scope_config",
+    "scopes",
+    "options",
+];
 
 /// A parsed run file: JSON as DevLake would send it, checked against the plugin's models.
 #[derive(Debug, Clone)]
 pub struct RunFile {
     /// Database URL, when the file gives one.
     pub db: Option<String>,
+    /// The DevLake project the scopes belong to, when the file names one.
+    pub project: Option<String>,
     /// The connection (with `id` and `name`).
     pub connection: Json,
     /// The scope config (`null` when absent).
@@ -77,6 +88,20 @@ pub fn parse<P: Plugin>(
             _ => {
                 return Err(Error::input(format!(
                     "{label}: `db` must be a database URL string"
+                )))
+            }
+        },
+    };
+    let project = match table.get("project") {
+        None => None,
+        Some(v) => match ctx.json(v, "project")? {
+            Json::String(s) => {
+                super::devlake::check_project_name(&s, &format!("{label}: `project`"))?;
+                Some(s)
+            }
+            _ => {
+                return Err(Error::input(format!(
+                    "{label}: `project` must be a DevLake project name (a string)"
                 )))
             }
         },
@@ -155,6 +180,7 @@ pub fn parse<P: Plugin>(
         .unwrap_or_default();
     Ok(RunFile {
         db,
+        project,
         connection,
         scope_config,
         scopes: out_scopes,

@@ -3,7 +3,9 @@
 //!
 //! ```text
 //! <plugin> standalone run --config plugin.toml [--db URL] [--stream NAME]... [--incremental]
-//!                         [--format plain|progress|json] [--log-level LEVEL]
+//!                         [--project NAME] [--format plain|progress|json] [--log-level LEVEL]
+//! <plugin> standalone delete-scope --config plugin.toml [--db URL] SCOPE_ID...
+//!                                            removes what runs wrote for the scopes
 //! <plugin> standalone plugin-info            plugin-info as pretty JSON on stdout
 //! <plugin> standalone conformance [--db sqlite|ADMIN_URL]...
 //!                                            DevLake conformance checks, a JSON report on stdout
@@ -17,8 +19,14 @@
 //! `entities` select (or of the `--stream`s given), each subtask in its own transaction,
 //! and prints a summary. Against a real DevLake MySQL or PostgreSQL database, DevLake's
 //! domain tables are used as they are; only missing tables are created.
+//!
+//! Before the streams run, the run records what DevLake's server would have (see
+//! [`devlake`]): the connection, scope config and scopes in the plugin's tool tables, the
+//! domain scopes `make-pipeline` names, and with `--project` the project and its
+//! `project_mapping` rows, so DevLake's dashboards show the data.
 
 pub mod config;
+pub mod devlake;
 mod output;
 
 pub use output::{Format, Reporter};
@@ -39,7 +47,9 @@ pub const DEFAULT_DB: &str = "sqlite:///devlake.db";
 const HELP: &str = "\
 USAGE:
   <plugin> standalone run --config <plugin.toml> [--db <url>] [--stream <name>]... [--incremental]
-                          [--format plain|progress|json] [--log-level debug|info|warn|error]
+                          [--project <name>] [--format plain|progress|json]
+                          [--log-level debug|info|warn|error]
+  <plugin> standalone delete-scope --config <plugin.toml> [--db <url>] <scope id>...
   <plugin> standalone plugin-info
   <plugin> standalone conformance [--db sqlite|<admin url>]...
 
@@ -51,7 +61,12 @@ run          Run the plugin's streams for every scope of the run file against a 
              mysql://user:pass@host:3306/lake?charset=utf8mb4&parseTime=True&loc=UTC, postgres://...
   --stream   Run only these streams (repeatable); by default the scope config's entities choose.
   --incremental  Keep previous rows and resume from the state the last run saved.
+  --project  The DevLake project the scopes belong to (or `project = \"...\"` in the run file):
+             its `projects` row and one `project_mapping` row per domain scope are written.
   --format   progress (bars on a terminal, the default there), plain (the default otherwise), json.
+delete-scope Remove what runs wrote for each scope id (of the run file's connection): raw, tool and
+             domain rows, the domain scope and its project mappings, the incremental state, the
+             tool scope row. One transaction per scope.
 plugin-info  Print plugin-info (models, subtasks, migrations) as JSON.
 conformance  Check what DevLake needs of the plugin (schemas, subtasks, migrations on a fresh
              database per --db: `sqlite`, or a MySQL/PostgreSQL admin URL); JSON report on stdout.
@@ -136,6 +151,8 @@ pub struct RunOptions {
     pub streams: Vec<String>,
     /// Incremental run.
     pub incremental: bool,
+    /// The DevLake project of the scopes (`--project`; else the run file's `project`).
+    pub project: Option<String>,
     /// Output format.
     pub format: Format,
     /// Log level.
@@ -175,6 +192,7 @@ impl<'a> Args<'a> {
 fn parse_run(args: &[String]) -> Result<RunOptions> {
     let mut a = Args { items: args, i: 0 };
     let (mut config, mut db, mut streams, mut incremental) = (None, None, Vec::new(), false);
+    let mut project = None;
     let (mut format, mut level) = (None, tracing::Level::WARN);
     while let Some((flag, inline)) = a.next_flag() {
         match flag {
@@ -182,6 +200,11 @@ fn parse_run(args: &[String]) -> Result<RunOptions> {
             "--db" => db = Some(a.value(flag, inline)?.to_string()),
             "--stream" => streams.push(a.value(flag, inline)?.to_string()),
             "--incremental" => incremental = true,
+            "--project" => {
+                let v = a.value(flag, inline)?;
+                devlake::check_project_name(v, "--project")?;
+                project = Some(v.to_string());
+            }
             "--format" => {
                 let v = a.value(flag, inline)?;
                 format = Some(Format::parse(v).ok_or_else(|| {
@@ -206,9 +229,74 @@ fn parse_run(args: &[String]) -> Result<RunOptions> {
         db,
         streams,
         incremental,
+        project,
         format: format.unwrap_or_else(Format::auto),
         log_level: level,
     })
+}
+
+/// Options of `standalone delete-scope`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeleteOptions {
+    /// The TOML run file (its connection, and its database unless `--db`).
+    pub config: PathBuf,
+    /// Database URL (`--db`).
+    pub db: Option<String>,
+    /// Scope ids.
+    pub scopes: Vec<String>,
+}
+
+fn parse_delete(args: &[String]) -> Result<DeleteOptions> {
+    let mut a = Args { items: args, i: 0 };
+    let (mut config, mut db, mut scopes) = (None, None, Vec::new());
+    while let Some((flag, inline)) = a.next_flag() {
+        match flag {
+            "--config" | "-c" => config = Some(PathBuf::from(a.value(flag, inline)?)),
+            "--db" => db = Some(a.value(flag, inline)?.to_string()),
+            f if f.starts_with('-') => {
+                return Err(Error::input(format!(
+                    "standalone delete-scope: unknown argument {f:?} (see standalone --help)"
+                )))
+            }
+            id => scopes.push(id.to_string()),
+        }
+    }
+    let config = config.ok_or_else(|| {
+        Error::input("standalone delete-scope needs --config <plugin.toml> (for its connection)")
+    })?;
+    if scopes.is_empty() {
+        return Err(Error::input(
+            "standalone delete-scope needs the id of the scope to delete",
+        ));
+    }
+    Ok(DeleteOptions { config, db, scopes })
+}
+
+/// `standalone delete-scope`: removes what runs wrote for each scope (see
+/// [`devlake::delete_scope`]) and prints one line per scope.
+pub async fn delete_scopes<P: Plugin>(host: &PluginHost<P>, opts: &DeleteOptions) -> Result<()> {
+    let file = config::load::<P>(&opts.config)?;
+    let connection_id = host.connection(&file.connection)?.id_or_zero();
+    let db_url = opts
+        .db
+        .clone()
+        .or(file.db.clone())
+        .unwrap_or_else(|| DEFAULT_DB.to_string());
+    let mut db = Db::connect(&db_url).await?;
+    for scope in &opts.scopes {
+        let deleted = devlake::delete_scope(host, &mut db, connection_id, scope).await?;
+        let tables: Vec<String> = deleted
+            .tables
+            .iter()
+            .map(|(t, n)| format!("{t} {n}"))
+            .collect();
+        println!(
+            "deleted scope {scope:?} of connection {connection_id}: {} rows ({})",
+            deleted.total(),
+            tables.join(", ")
+        );
+    }
+    Ok(())
 }
 
 fn parse_dbs(args: &[String]) -> Result<Vec<String>> {
@@ -262,6 +350,10 @@ pub fn main<P: Plugin>(host: &PluginHost<P>, args: &[String]) -> Result<()> {
             let opts = parse_run(&args[1..])?;
             rt()?.block_on(run(host, &opts))
         }
+        "delete-scope" => {
+            let opts = parse_delete(&args[1..])?;
+            rt()?.block_on(delete_scopes(host, &opts))
+        }
         "plugin-info" => {
             if args.len() > 1 {
                 return Err(Error::input("standalone plugin-info takes no argument"));
@@ -286,7 +378,7 @@ pub fn main<P: Plugin>(host: &PluginHost<P>, args: &[String]) -> Result<()> {
             Ok(())
         }
         other => Err(Error::input(format!(
-            "standalone: unknown command {other:?} (expected run, plugin-info or conformance)"
+            "standalone: unknown command {other:?} (expected run, delete-scope, plugin-info or conformance)"
         ))),
     }
 }
@@ -325,6 +417,10 @@ pub async fn run<P: Plugin>(host: &PluginHost<P>, opts: &RunOptions) -> Result<(
             .collect::<Vec<_>>(),
         applied.already_applied.len(),
     );
+    let project = opts.project.as_deref().or(file.project.as_deref());
+    devlake::record(host, &mut db, &file, project)
+        .await
+        .map_err(|e| Error::msg(format!("recording the scopes for DevLake: {e}")))?;
 
     let mut runs = Vec::new();
     for scope_json in &file.scopes {
@@ -415,10 +511,17 @@ mod tests {
             "--stream",
             "b",
             "--incremental",
+            "--project",
+            "demo",
             "--format",
             "json",
         ]))
         .unwrap();
+        assert_eq!(o.project.as_deref(), Some("demo"));
+        assert!(parse_run(&s(&["--config", "p", "--project", " "]))
+            .unwrap_err()
+            .to_string()
+            .contains("--project: the project name is empty"));
         assert_eq!(o.config, PathBuf::from("p.toml"));
         assert_eq!(o.streams, ["a", "b"]);
         assert!(o.incremental);
@@ -436,5 +539,28 @@ mod tests {
             .to_string()
             .contains("plain, progress or json"));
         assert_eq!(parse_dbs(&[]).unwrap(), ["sqlite"]);
+    }
+
+    #[test]
+    fn delete_scope_arguments() {
+        assert_eq!(
+            parse_delete(&s(&[
+                "--config",
+                "p.toml",
+                "p1",
+                "--db=sqlite:///x.db",
+                "p2"
+            ]))
+            .unwrap(),
+            DeleteOptions {
+                config: PathBuf::from("p.toml"),
+                db: Some("sqlite:///x.db".into()),
+                scopes: vec!["p1".into(), "p2".into()],
+            }
+        );
+        let err = |a: &[&str]| parse_delete(&s(a)).unwrap_err().to_string();
+        assert!(err(&["p1"]).contains("needs --config"));
+        assert!(err(&["--config", "p"]).contains("needs the id of the scope"));
+        assert!(err(&["--config", "p", "--all", "p1"]).contains("\"--all\""));
     }
 }

@@ -29,7 +29,7 @@ pub use context::{domain_id, Context};
 pub use layout::{Layout, Origin};
 pub use progress::{Progress, PROGRESS_STEP};
 pub(crate) use runner::run_subtask;
-pub use runner::{raw_table_name, Verb};
+pub use runner::{raw_table_name, Verb, SUBTASK_RUNS_TABLE};
 pub use sink::{DomainSink, RawSink, BATCH_BYTES, BATCH_ROWS};
 
 use crate::domain::DomainType;

@@ -20,12 +20,14 @@
 //! silently NULL.
 
 mod context;
+mod gojson;
 mod layout;
 mod progress;
 mod runner;
 mod sink;
 
 pub use context::{domain_id, Context};
+pub use gojson::go_json_string;
 pub use layout::{Layout, Origin};
 pub use progress::{Progress, PROGRESS_STEP};
 pub(crate) use runner::run_subtask;

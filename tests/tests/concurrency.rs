@@ -1,7 +1,7 @@
 //! Plugin processes meeting on one database, as DevLake (or a user's standalone run) starts
 //! them: a second run of a scope is refused while the first holds it, a `kill -9`ed holder
-//! leaves no stale lock, and a collect waiting on a slow API holds no lock on the scope's
-//! tables. Each test runs the fake plugin's `run.sh` on SQLite, MariaDB and PostgreSQL.
+//! leaves no stale lock, a collect waiting on a slow API holds no lock on the scope's
+//! tables, and first runs of two new scopes at once both succeed. Each test runs the fake plugin's `run.sh` on SQLite, MariaDB and PostgreSQL.
 
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -87,10 +87,14 @@ impl Api {
 }
 
 fn args(verb: &str, db: &str) -> Vec<String> {
+    scope_args(verb, db, "p1")
+}
+
+fn scope_args(verb: &str, db: &str, scope: &str) -> Vec<String> {
     let ctx = json!({
         "db_url": db,
         "connection": {"id": 1, "name": "c", "token": "this_is_a_valid_token"},
-        "scope": {"id": "p1", "name": "Project 1", "url": "http://fake.org", "connection_id": 1},
+        "scope": {"id": scope, "name": scope, "url": "http://fake.org", "connection_id": 1},
         "scope_config": {"env": "test env"},
         "options": {}
     });
@@ -325,4 +329,63 @@ async fn unmapped_enum_values_are_reported_at_warn() {
         "{}",
         warns[0]
     );
+}
+
+/// The first runs of two new scopes at once, as two processes on a fresh database: each
+/// subtask pair creates the same tables at the same moment (MariaDB deadlocked, 1213;
+/// PostgreSQL collided in `pg_type_typname_nsp_index`), and both must succeed.
+async fn first_runs_at_once(backend: Backend) {
+    for round in 0..2 {
+        let Some(tdb) = TestDatabase::create(backend, "firstruns").await else {
+            return;
+        };
+        let run = build_example("fakeplugin");
+        for verb in ["collect", "extract", "convert"] {
+            let pair: Vec<_> = ["p1", "p2"]
+                .into_iter()
+                .map(|scope| {
+                    let (run, args) = (run.clone(), scope_args(verb, &tdb.url, scope));
+                    tokio::task::spawn_blocking(move || {
+                        call_with(
+                            &run,
+                            &args,
+                            &std::env::temp_dir(),
+                            &[("FAKE_N", "2000")],
+                            true,
+                        )
+                    })
+                })
+                .collect();
+            for (scope, c) in ["p1", "p2"].iter().zip(pair) {
+                let c = c.await.unwrap();
+                assert_eq!(
+                    c.rc, 0,
+                    "{verb} {scope} on {backend:?}, round {round}: {}",
+                    c.stderr
+                );
+            }
+        }
+        let mut db = Db::connect(&tdb.url).await.unwrap();
+        // Both scopes' raw rows; their pipelines share ids, so tool and domain rows are one set.
+        assert_eq!(
+            db.count("_raw_fake_fakepipelinestream", None)
+                .await
+                .unwrap(),
+            4000
+        );
+        assert_eq!(db.count("cicd_pipelines", None).await.unwrap(), 2000);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_runs_of_two_scopes_at_once_sqlite() {
+    first_runs_at_once(Backend::Sqlite).await
+}
+#[tokio::test(flavor = "multi_thread")]
+async fn first_runs_of_two_scopes_at_once_mariadb() {
+    first_runs_at_once(Backend::MySql).await
+}
+#[tokio::test(flavor = "multi_thread")]
+async fn first_runs_of_two_scopes_at_once_postgres() {
+    first_runs_at_once(Backend::Postgres).await
 }

@@ -86,9 +86,16 @@ impl Stream<ConcPlugin> for Records {
             .get("count")
             .and_then(|v| v.as_u64())
             .unwrap_or(5);
+        let from = ctx
+            .options
+            .get("from")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0);
         for i in 0..count {
-            out.push(json!({"id": item_id(&ctx.scope.id, i), "prevState": ctx.state().cloned()}))
-                .await?;
+            out.push(
+                json!({"id": item_id(&ctx.scope.id, from + i), "prevState": ctx.state().cloned()}),
+            )
+            .await?;
             // `options.meet`: how many times to meet the other side, inside the collection.
             let meet = ctx
                 .options
@@ -110,6 +117,15 @@ impl Stream<ConcPlugin> for Records {
             cut_other_connections(url);
             devlake::bail!("the extractor broke down");
         }
+        if let Some(d) = ctx.options.get("deadlock") {
+            if !DEADLOCKED.with(|f| f.replace(true)) {
+                deadlock_from_another_session(
+                    d["url"].as_str().unwrap(),
+                    d["insert"].as_str().unwrap(),
+                    d["update"].as_str().unwrap(),
+                );
+            }
+        }
         Ok(Record::from_json(raw)?)
     }
     fn convert(&self, r: &Record, _: &Context<ConcPlugin>, out: &mut DomainSink) -> Result<()> {
@@ -118,6 +134,46 @@ impl Stream<ConcPlugin> for Records {
             ..Default::default()
         })
     }
+}
+
+thread_local! {
+    /// Whether the deadlock of `options.deadlock` was set up (once per test thread).
+    static DEADLOCKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Sets up a deadlock with the running extract (PostgreSQL), from another session: it
+/// inserts a row the extract is about to write, then, once the extract waits for it,
+/// updates a row the extract has deleted. That session's `deadlock_timeout` is long, so
+/// PostgreSQL picks the extract's transaction as the victim; the other session commits
+/// once the extract rolled back.
+fn deadlock_from_another_session(url: &str, insert: &str, update: &str) {
+    let (url, insert, update) = (url.to_string(), insert.to_string(), update.to_string());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async move {
+                let mut db = devlake::db::Db::connect(&url).await.unwrap();
+                db.execute_raw("SET deadlock_timeout = '60s'").await.unwrap();
+                db.begin().await.unwrap();
+                db.execute_raw(&insert).await.unwrap();
+                tx.send(()).unwrap();
+                // Until the extract waits for the inserted row (bounded: 2 minutes).
+                let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()";
+                for _ in 0..6000 {
+                    let rows = db.fetch_all(waiting, vec![]).await.unwrap();
+                    if !matches!(rows[0][0], devlake::model::Value::Int(0)) {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                db.execute_raw(&update).await.unwrap();
+                db.commit().await.unwrap();
+            })
+    });
+    rx.recv().unwrap();
 }
 
 /// Ends every other session on the database at `url` (the plugin's own), from another
@@ -611,4 +667,42 @@ async fn a_second_run_of_a_scope_is_refused_mariadb() {
 #[tokio::test]
 async fn a_second_run_of_a_scope_is_refused_postgres() {
     a_second_run_of_a_scope_is_refused(Backend::Postgres).await
+}
+
+/// A deadlock inside a subtask's transaction (PostgreSQL 40P01) rolls it back and runs it
+/// again, up to a bound, instead of failing the run.
+#[tokio::test]
+async fn a_deadlocked_subtask_runs_again_postgres() {
+    let Some(tdb) = TestDatabase::create(Backend::Postgres, "deadlock").await else {
+        return;
+    };
+    let h = host("conc");
+    let url = tdb.url.as_str();
+    let table = Record::descriptor().table;
+    run(&h, url, Verb::Collect, "p1", json!({"count": 3}))
+        .await
+        .unwrap();
+    run(&h, url, Verb::Extract, "p1", json!({})).await.unwrap();
+    run(
+        &h,
+        url,
+        Verb::Collect,
+        "p1",
+        json!({"count": 3, "from": 10}),
+    )
+    .await
+    .unwrap();
+    let (old, new) = (item_id("p1", 0), item_id("p1", 10));
+    let deadlock = json!({
+        "url": url,
+        "insert": format!("INSERT INTO {table} (connection_id, id) VALUES (1, '{new}')"),
+        "update": format!("UPDATE {table} SET prev_state = NULL WHERE id = '{old}'"),
+    });
+    run(&h, url, Verb::Extract, "p1", json!({"deadlock": deadlock}))
+        .await
+        .unwrap();
+    assert!(DEADLOCKED.with(|f| f.get()), "the deadlock was set up");
+    let mut ids = column(url, table, "id").await;
+    ids.sort();
+    assert_eq!(ids, vec![new, item_id("p1", 11), item_id("p1", 12)]);
 }

@@ -53,7 +53,7 @@ impl Plugin for ConcPlugin {
         vec![]
     }
     fn streams(&self) -> Streams<Self> {
-        Streams::new().add(Records)
+        Streams::new().add(Records).substream(Children)
     }
 }
 
@@ -174,6 +174,56 @@ fn deadlock_from_another_session(url: &str, insert: &str, update: &str) {
             })
     });
     rx.recv().unwrap();
+}
+
+#[derive(Debug, Clone, PartialEq, devlake::Model)]
+pub struct Child {
+    #[devlake(primary_key)]
+    pub id: String,
+}
+
+/// One child per record; the fetches of a page of parents finish in reverse key order,
+/// and each sets the state `{"parent": <id>}`.
+pub struct Children;
+
+impl Stream<ConcPlugin> for Children {
+    type ToolModel = Child;
+    const DOMAIN_TYPES: &'static [DomainType] = &[DomainType::Cicd];
+    fn convert(&self, _: &Child, _: &Context<ConcPlugin>, _: &mut DomainSink) -> Result<()> {
+        Ok(())
+    }
+}
+
+thread_local! {
+    /// How many child fetches have finished (they finish last parent first).
+    static FINISHED: Rc<(RefCell<usize>, tokio::sync::Notify)> = Rc::default();
+}
+
+impl Substream<ConcPlugin> for Children {
+    type Parent = Records;
+    async fn collect_for(
+        &self,
+        parent: &Record,
+        ctx: &Context<ConcPlugin>,
+        out: &mut RawSink<'_>,
+    ) -> Result<()> {
+        let parents = ctx.options["parents"].as_u64().unwrap() as usize;
+        let index: usize = parent.id.rsplit('-').next().unwrap().parse().unwrap();
+        let finished = FINISHED.with(Rc::clone);
+        loop {
+            let turn = finished.1.notified();
+            if *finished.0.borrow() == parents - 1 - index {
+                break;
+            }
+            turn.await;
+        }
+        out.push(json!({"id": format!("{}/child", parent.id)}))
+            .await?;
+        out.set_state(json!({"parent": parent.id}));
+        *finished.0.borrow_mut() += 1;
+        finished.1.notify_waiters();
+        Ok(())
+    }
 }
 
 /// Ends every other session on the database at `url` (the plugin's own), from another
@@ -705,4 +755,47 @@ async fn a_deadlocked_subtask_runs_again_postgres() {
     let mut ids = column(url, table, "id").await;
     ids.sort();
     assert_eq!(ids, vec![new, item_id("p1", 11), item_id("p1", 12)]);
+}
+
+/// A substream's state is the one its last parent (in key order) set, whatever order the
+/// concurrent fetches finish in.
+#[tokio::test]
+async fn substream_state_is_deterministic() {
+    let Some(tdb) = TestDatabase::create(Backend::Sqlite, "substate").await else {
+        return;
+    };
+    let h = host("conc");
+    let url = tdb.url.as_str();
+    run(&h, url, Verb::Collect, "s", json!({"count": 4}))
+        .await
+        .unwrap();
+    run(&h, url, Verb::Extract, "s", json!({})).await.unwrap();
+    let task = TaskContext::from_json(&json!({
+        "db_url": url,
+        "connection": {"id": 1, "name": "c"},
+        "scope": {"id": "s", "name": "s"},
+        "scope_config": null,
+        "options": {"parents": 4},
+    }))
+    .unwrap();
+    let mut ctx = h.context(&task, "children").unwrap();
+    let mut db = tdb.connect().await;
+    h.run_subtask(
+        Verb::Collect,
+        "children",
+        &mut ctx,
+        &mut db,
+        &mut Progress::silent(),
+    )
+    .await
+    .unwrap();
+    let states = db
+        .fetch_all(
+            "SELECT state FROM _pydevlake_subtask_runs WHERE subtask_name = 'Collect Children'",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let state: serde_json::Value = serde_json::from_str(&text(&states[0][0]).unwrap()).unwrap();
+    assert_eq!(state, json!({"parent": item_id("s", 3)}));
 }

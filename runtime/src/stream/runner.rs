@@ -778,6 +778,7 @@ async fn run_locked<P: Plugin>(
                 Err(e) if is_retryable(&e) && attempt < TX_ATTEMPTS => {
                     let e = rollback_after(db, e).await;
                     tracing::warn!("{name}: {e}; running it again ({attempt}/{TX_ATTEMPTS})");
+                    progress.restart();
                     attempt += 1;
                 }
                 Err(e) => return Err(rollback_after(db, e).await),

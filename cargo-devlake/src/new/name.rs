@@ -109,6 +109,8 @@ impl PluginName {
     /// Checks `name`: lowercase ASCII letters, digits, `_` and `-`, starting with a letter,
     /// not ending with a separator, not a Rust keyword, not a crate every plugin already
     /// uses, not a DevLake built-in plugin, and short enough for every table it names.
+    /// Index names (`idx_<table>_<column>`) may be longer than MySQL's 64 characters: they
+    /// are shortened as DevLake's Go side shortens them ([`devlake::db::ddl::index_name`]).
     pub fn parse(name: &str) -> Result<PluginName, NameError> {
         let err = |reason: String| NameError {
             name: name.to_string(),
@@ -201,5 +203,18 @@ mod tests {
         let n = "a".repeat(22);
         assert!(PluginName::parse(&n).is_ok());
         assert!(PluginName::parse(&"a".repeat(23)).is_err());
+    }
+
+    /// What the longest name generates fits MySQL: its tables, and their indexes once
+    /// shortened (`runtime/tests/identifiers.rs` applies that migration on MariaDB).
+    #[test]
+    fn the_longest_names_tables_and_indexes_fit() {
+        let n = PluginName::parse(&"a".repeat(22)).unwrap();
+        for model in ["connections", "projects", "scopeconfigs", "pipelines"] {
+            let table = format!("_tool_{}_{}{model}", n.ident, n.pascal.to_lowercase());
+            assert!(table.len() <= MAX_TABLE_NAME, "{table}");
+            let index = devlake::db::ddl::index_name(&table, "_raw_data_params");
+            assert!(index.len() <= devlake::db::ddl::MAX_IDENTIFIER, "{index}");
+        }
     }
 }

@@ -153,14 +153,11 @@ impl Stream<FakePlugin> for FakePipelineStream {
             State::Pending | State::Running => (CicdStatus::InProgress, None),
         };
         // pydevlake silently drops an environment that is not one of DevLake's; here the
-        // plugin decides, and says so.
+        // plugin decides, and the run reports how many were left empty (at warn).
         let environment = match ctx.scope_config.env.parse::<CicdEnvironment>() {
             Ok(e) => Some(e),
             Err(_) => {
-                devlake::tracing::debug!(
-                    "scope config env {:?} is not a DevLake environment; left empty",
-                    ctx.scope_config.env
-                );
+                out.unmapped("environment");
                 None
             }
         };

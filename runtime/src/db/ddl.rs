@@ -117,23 +117,68 @@ pub fn create_table_sql(dialect: Dialect, table: &str, columns: &[Column]) -> St
     sql
 }
 
+/// The longest identifier MySQL accepts (PostgreSQL: 63, which it truncates silently).
+pub const MAX_IDENTIFIER: usize = 64;
+
+/// The name of an index on one column, as DevLake's Go side (gorm's naming strategy)
+/// derives it: `idx_<table>_<column>`; past [`MAX_IDENTIFIER`] characters, its first 56
+/// characters and the first 8 hex digits of its SHA-1, so that long table names still
+/// index and the name stays the one DevLake would give.
+///
+/// ```
+/// use devlake::db::ddl::index_name;
+/// assert_eq!(index_name("_raw_x_items", "params"), "idx__raw_x_items_params");
+/// let long = index_name(&format!("_tool_{}", "a".repeat(60)), "_raw_data_params");
+/// assert_eq!(long.len(), 64);
+/// ```
+pub fn index_name(table: &str, column: &str) -> String {
+    use sha1::{Digest, Sha1};
+    let name = format!("idx_{table}_{column}").replace('.', "_");
+    if name.chars().count() <= MAX_IDENTIFIER {
+        return name;
+    }
+    let hash = Sha1::digest(name.as_bytes());
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    let head: String = name.chars().take(MAX_IDENTIFIER - 8).collect();
+    format!("{head}{}", &hex[..8])
+}
+
 /// Creates a table unless it exists; indexes `_raw_data_params` as DevLake does.
+///
+/// Race-free: when another process creates the same table at the same moment (two first
+/// runs of new scopes), the loser's `CREATE TABLE IF NOT EXISTS` can fail (PostgreSQL:
+/// duplicate key in `pg_type_typname_nsp_index`); a table that exists afterwards is success.
 pub async fn ensure_table(db: &mut Db, table: &str, columns: &[Column]) -> Result<(), DbError> {
     if db.has_table(table).await? {
         return Ok(());
     }
     let d = db.dialect();
-    db.execute_raw(&create_table_sql(d, table, columns)).await?;
+    create_if_missing(db, table, &create_table_sql(d, table, columns)).await?;
     if columns.iter().any(|c| c.name == "_raw_data_params") {
         create_index(db, table, "_raw_data_params").await?;
     }
     Ok(())
 }
 
-/// Creates an index on one column unless it exists.
+/// Runs a `CREATE TABLE`; a failure is no failure when the table exists afterwards (a
+/// concurrent creator won the race).
+async fn create_if_missing(db: &mut Db, table: &str, sql: &str) -> Result<(), DbError> {
+    match db.execute_raw(sql).await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            if db.has_table(table).await.unwrap_or(false) {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Creates an index on one column unless it exists (named by [`index_name`]).
 pub async fn create_index(db: &mut Db, table: &str, column: &str) -> Result<(), DbError> {
     let d = db.dialect();
-    let name = format!("idx_{table}_{column}");
+    let name = index_name(table, column);
     let sql = match d {
         Dialect::MySql => format!(
             "CREATE INDEX {} ON {} ({})",
@@ -150,12 +195,22 @@ pub async fn create_index(db: &mut Db, table: &str, column: &str) -> Result<(), 
     };
     match db.execute_raw(&sql).await {
         // MySQL has no IF NOT EXISTS for indexes; a duplicate name means it is there.
-        Err(DbError::Query { source, .. })
-            if d == Dialect::MySql && source.to_string().contains("Duplicate key name") =>
-        {
-            Ok(())
-        }
+        // PostgreSQL: a concurrent `CREATE INDEX IF NOT EXISTS` of the same name loses on
+        // the catalog's unique key (23505); the index is there as well.
+        Err(DbError::Query { source, .. }) if already_exists(d, &source) => Ok(()),
         r => r,
+    }
+}
+
+/// Whether a DDL error says the object was created meanwhile.
+fn already_exists(d: Dialect, e: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = e else {
+        return false;
+    };
+    match d {
+        Dialect::MySql => db.message().contains("Duplicate key name"),
+        Dialect::Postgres => matches!(db.code().as_deref(), Some("23505") | Some("42P07")),
+        Dialect::Sqlite => db.message().contains("already exists"),
     }
 }
 
@@ -188,6 +243,6 @@ pub async fn ensure_raw_table(db: &mut Db, table: &str) -> Result<(), DbError> {
         q("created_at"),
         if d == Dialect::MySql { " DEFAULT CHARSET=utf8mb4" } else { "" }
     );
-    db.execute_raw(&sql).await?;
+    create_if_missing(db, table, &sql).await?;
     create_index(db, table, "params").await
 }

@@ -7,6 +7,7 @@
 
 pub mod ddl;
 mod decode;
+pub mod lock;
 mod url;
 pub mod write;
 

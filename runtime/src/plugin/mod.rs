@@ -192,15 +192,18 @@ pub trait Plugin: Sized + 'static {
     }
 }
 
-/// `{"ConnectionId":1,"ScopeId":"p1"}`: DevLake's raw-data params (Go key order, compact).
+/// `{"ConnectionId":1,"ScopeId":"p1"}`: DevLake's raw-data params, byte for byte as Go's
+/// `json.Marshal` writes them (key order, compact, `<>&` and U+2028/U+2029 escaped), since
+/// DevLake deletes a scope's rows by comparing this string.
 ///
 /// ```
 /// assert_eq!(devlake::plugin::raw_data_params(1, "p1"), r#"{"ConnectionId":1,"ScopeId":"p1"}"#);
+/// assert_eq!(devlake::plugin::raw_data_params(1, "a<b"), r#"{"ConnectionId":1,"ScopeId":"a\u003cb"}"#);
 /// ```
 pub fn raw_data_params(connection_id: i64, scope_id: &str) -> String {
     format!(
         "{{\"ConnectionId\":{},\"ScopeId\":{}}}",
         connection_id,
-        serde_json::Value::String(scope_id.to_string())
+        crate::stream::go_json_string(scope_id)
     )
 }

@@ -7,10 +7,17 @@
 //!   `source` pointer, snake_case or camelCase name;
 //! - **convert** turns each tool row into DevLake domain rows (`cicd_pipelines`, ...).
 //!
-//! Each subtask runs in one transaction: a failed run leaves the previous data as it was.
-//! A full run replaces the scope's rows; an incremental run (`options.incremental`) keeps
-//! them, gets the state its collector saved last time for this connection *and scope*,
-//! and extracts only raw records added since the last extract.
+//! A failed run leaves the previous data as it was. Extract and convert each run in one
+//! transaction (they only read and write the database); collect, which waits on the
+//! network, holds none: it writes its raw rows aside and swaps them in for the scope's
+//! previous rows in one short final transaction. Either way the run's state is committed
+//! with its data. A full run replaces the scope's rows; an incremental run
+//! (`options.incremental`) keeps them, gets the state its collector saved last time for
+//! this plugin, connection *and scope*, and extracts only raw records added since the last
+//! extract.
+//!
+//! Two runs of one plugin, connection, scope and stream never overlap: the second is
+//! refused at once (`another run of ... is in progress`), see [`crate::db::lock`].
 //!
 //! Differences from pydevlake, on purpose: state is keyed by scope too (pydevlake mixes
 //! scopes of one connection); tables a subtask needs are created when missing (pydevlake
@@ -20,12 +27,14 @@
 //! silently NULL.
 
 mod context;
+mod gojson;
 mod layout;
 mod progress;
 mod runner;
 mod sink;
 
 pub use context::{domain_id, Context};
+pub use gojson::go_json_string;
 pub use layout::{Layout, Origin};
 pub use progress::{Progress, PROGRESS_STEP};
 pub(crate) use runner::run_subtask;

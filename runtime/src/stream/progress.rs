@@ -42,7 +42,7 @@ impl Progress {
     /// Adds written records; emits one message per full step.
     pub fn add(&mut self, n: u64) {
         self.current += n;
-        while self.current - self.reported >= PROGRESS_STEP {
+        while self.current >= self.reported + PROGRESS_STEP {
             self.reported += PROGRESS_STEP;
             (self.emit)(RemoteProgress {
                 increment: PROGRESS_STEP,
@@ -50,6 +50,13 @@ impl Progress {
                 total: 0,
             });
         }
+    }
+
+    /// Counts from zero again (a subtask's transaction is run again after a deadlock):
+    /// nothing more is reported until the count passes what was reported already, so
+    /// messages stay monotonic and the total is the records of the run that committed.
+    pub(crate) fn restart(&mut self) {
+        self.current = 0;
     }
 
     /// Emits the remainder.
@@ -79,6 +86,19 @@ mod tests {
         p.add(30);
         p.add(220);
         p.finish();
+        assert_eq!(*seen.borrow(), vec![(100, 100), (100, 200), (50, 250)]);
+    }
+
+    #[test]
+    fn a_restart_reports_neither_twice_nor_backwards() {
+        let seen = Rc::new(RefCell::new(vec![]));
+        let s = seen.clone();
+        let mut p = Progress::new(move |m| s.borrow_mut().push((m.increment, m.current)));
+        p.add(230);
+        p.restart();
+        p.add(250);
+        p.finish();
+        assert_eq!(p.current(), 250);
         assert_eq!(*seen.borrow(), vec![(100, 100), (100, 200), (50, 250)]);
     }
 }

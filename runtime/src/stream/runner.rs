@@ -4,6 +4,7 @@ use super::layout::{Layout, Origin};
 use super::sink::{RawSink, RawTarget, RAW_COLUMNS};
 use super::{Context, DomainSink, ErasedStream, Progress, Stream, Substream};
 use crate::db::ddl::{ensure_raw_table, ensure_table};
+use crate::db::lock::{DdlLock, RunLock};
 use crate::db::write::{InsertPlan, OnConflict};
 use crate::db::{Db, Dialect};
 use crate::model::{columns::raw_origin_columns, Model, ModelDescriptor, Value};
@@ -15,9 +16,18 @@ use serde_json::{json, Value as Json};
 /// Rows read per page.
 const PAGE: usize = 1000;
 
-/// pydevlake's subtask-run table, extended with `scope_id` so incremental state is per
-/// scope; rows written by pydevlake (no `scope_id`) are still read.
+/// pydevlake's subtask-run table, extended with `scope_id` and `plugin` so incremental state
+/// is per plugin, connection, scope and subtask.
+///
+/// Rows without a `plugin` or `scope_id` (written by pydevlake, or by earlier versions of
+/// this runtime) cannot be told apart between plugins and scopes, so they are never read as
+/// state: the first incremental run after an upgrade starts from scratch, as a first run
+/// does, instead of resuming from whichever scope wrote the row.
 pub const SUBTASK_RUNS_TABLE: &str = "_pydevlake_subtask_runs";
+
+/// Attempts of a transaction that a deadlock (MySQL 1213, PostgreSQL 40P01) or a
+/// serialization failure aborted; the database already rolled it back.
+const TX_ATTEMPTS: usize = 3;
 
 /// The three subtasks of a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -75,6 +85,38 @@ pub fn raw_table_name(plugin: &str, stream: &str) -> String {
 
 fn p(d: Dialect, n: usize) -> String {
     d.placeholder(n)
+}
+
+/// `col = <placeholder n>`, compared byte for byte. MySQL's default collations fold case
+/// and accents (`caseA` = `CASEA` = `cäsea`), so there the plain comparison (which keeps
+/// the index usable) is followed by a binary one, and the value is bound twice (see
+/// [`exact_params`]); SQLite and PostgreSQL compare exactly already.
+fn exact_eq(d: Dialect, col: &str, n: usize) -> String {
+    let c = d.quote(col);
+    match d {
+        Dialect::MySql => format!("({c} = ? AND BINARY {c} = ?)"),
+        _ => format!("{c} = {}", p(d, n)),
+    }
+}
+
+/// The bind values of one [`exact_eq`].
+fn exact_params(d: Dialect, v: Value) -> Vec<Value> {
+    match d {
+        Dialect::MySql => vec![v.clone(), v],
+        _ => vec![v],
+    }
+}
+
+/// The `params` under which a collect writes its raw rows until it succeeds: invisible to
+/// readers of the scope's rows (`{"ConnectionId":..}` never starts so), swapped in by a
+/// short final transaction, and found again (to delete) when a killed run left them.
+pub(crate) fn pending_params(params: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let h: String = Sha256::digest(params.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("pending:{h}")
 }
 
 /// Creates the tables a subtask needs (outside its transaction: MySQL commits on DDL).
@@ -143,17 +185,9 @@ pub(crate) async fn collect<P: Plugin, S: Stream<P>>(
     progress: &mut Progress,
 ) -> Result<Option<Json>> {
     let raw = raw_table_name(&ctx.plugin_name, &stream.name());
-    let params = ctx.raw_data_params();
-    if !ctx.incremental() {
-        let sql = format!(
-            "DELETE FROM {} WHERE params = {}",
-            db.quote(&raw),
-            p(db.dialect(), 1)
-        );
-        db.execute(&sql, vec![Value::Text(params.clone())]).await?;
-    }
+    let pending = pending_params(&ctx.raw_data_params());
     let plan = InsertPlan::new(db.dialect(), &raw, RAW_COLUMNS.to_vec(), OnConflict::Error);
-    let mut sink = RawSink::writing(RawTarget { db, progress, plan }, params);
+    let mut sink = RawSink::writing(RawTarget { db, progress, plan }, pending);
     stream.collect(ctx, &mut sink).await?;
     sink.flush().await?;
     Ok(sink.into_state())
@@ -167,21 +201,17 @@ pub(crate) async fn collect_substream<P: Plugin, S: Substream<P>>(
 ) -> Result<Option<Json>> {
     let raw = raw_table_name(&ctx.plugin_name, &stream.name());
     let params = ctx.raw_data_params();
+    let pending = pending_params(&params);
     let dialect = db.dialect();
-    if !ctx.incremental() {
-        let sql = format!(
-            "DELETE FROM {} WHERE params = {}",
-            db.quote(&raw),
-            p(dialect, 1)
-        );
-        db.execute(&sql, vec![Value::Text(params.clone())]).await?;
-    }
     let parent_desc = <S::Parent as Stream<P>>::ToolModel::descriptor();
-    let mut pager = ToolPager::new(parent_desc, dialect, ctx.connection_id(), params.clone())?;
-    let mut pending: Vec<Vec<Value>> = Vec::new();
-    let mut state = None;
+    let mut pager = ToolPager::new(parent_desc, dialect, ctx.connection_id(), params)?;
+    let mut pending_rows: Vec<Vec<Value>> = Vec::new();
+    // The state of the last parent (in key order) that set one, whatever order the
+    // concurrent fetches finish in.
+    let mut state: Option<(usize, Json)> = None;
+    let mut first = 0usize;
     let plan = InsertPlan::new(dialect, &raw, RAW_COLUMNS.to_vec(), OnConflict::Error);
-    let mut sink = RawSink::writing(RawTarget { db, progress, plan }, params.clone());
+    let mut sink = RawSink::writing(RawTarget { db, progress, plan }, pending.clone());
     loop {
         // Read one page of parents, then release the connection to fetch their children.
         let page: Vec<(Origin, <S::Parent as Stream<P>>::ToolModel)> = {
@@ -192,28 +222,37 @@ pub(crate) async fn collect_substream<P: Plugin, S: Substream<P>>(
             break;
         }
         let limit = stream.concurrency().max(1);
-        let mut results = futures::stream::iter(page.iter())
-            .map(|(_, parent)| {
-                let params = params.clone();
+        let base = first;
+        let mut results = futures::stream::iter(page.iter().enumerate())
+            .map(|(i, (_, parent))| {
+                let pending = pending.clone();
                 async move {
-                    let mut buf = RawSink::buffer(params);
-                    stream.collect_for(parent, ctx, &mut buf).await.map(|_| buf)
+                    let mut buf = RawSink::buffer(pending);
+                    stream
+                        .collect_for(parent, ctx, &mut buf)
+                        .await
+                        .map(|_| (base + i, buf))
                 }
             })
             .buffer_unordered(limit);
-        while let Some(buf) = results.next().await {
-            let (rows, s) = buf?.take();
-            if s.is_some() {
-                state = s;
+        while let Some(done) = results.next().await {
+            let (index, mut buf) = done?;
+            let (rows, s) = buf.take();
+            if let Some(s) = s {
+                if state.as_ref().is_none_or(|(i, _)| *i < index) {
+                    state = Some((index, s));
+                }
             }
-            pending.extend(rows);
-            if pending.len() >= super::BATCH_ROWS {
-                sink.append(std::mem::take(&mut pending), None);
+            pending_rows.extend(rows);
+            if pending_rows.len() >= super::BATCH_ROWS {
+                sink.append(std::mem::take(&mut pending_rows), None);
                 sink.flush().await?;
             }
         }
+        drop(results);
+        first += page.len();
     }
-    sink.append(pending, state);
+    sink.append(pending_rows, state.map(|(_, s)| s));
     sink.flush().await?;
     Ok(sink.into_state())
 }
@@ -243,34 +282,21 @@ pub(crate) async fn extract<P: Plugin, S: Stream<P>>(
             .and_then(Json::as_i64)
             .unwrap_or(0);
     } else {
-        let sql = format!(
-            "DELETE FROM {} WHERE {} = {} AND {} = {}",
-            db.quote(desc.table),
-            db.quote("_raw_data_table"),
-            p(dialect, 1),
-            db.quote("_raw_data_params"),
-            p(dialect, 2)
-        );
-        db.execute(
-            &sql,
-            vec![Value::Text(raw.clone()), Value::Text(params.clone())],
-        )
-        .await?;
+        delete_scope_rows(db, desc.table, &raw, &params).await?;
     }
     let sql = format!(
-        "SELECT {id}, {data} FROM {t} WHERE {params} = {p1} AND {id} > {p2} ORDER BY {id} LIMIT {PAGE}",
+        "SELECT {id}, {data} FROM {t} WHERE {params} AND {id} > {p2} ORDER BY {id} LIMIT {PAGE}",
         id = db.quote("id"),
         data = db.quote("data"),
         t = db.quote(&raw),
-        params = db.quote("params"),
-        p1 = p(dialect, 1),
+        params = exact_eq(dialect, "params", 1),
         p2 = p(dialect, 2)
     );
     let connection_id = ctx.connection_id();
     loop {
-        let page = db
-            .fetch_all(&sql, vec![Value::Text(params.clone()), Value::Int(last_id)])
-            .await?;
+        let mut args = exact_params(dialect, Value::Text(params.clone()));
+        args.push(Value::Int(last_id));
+        let page = db.fetch_all(&sql, args).await?;
         if page.is_empty() {
             break;
         }
@@ -326,19 +352,7 @@ pub(crate) async fn convert<P: Plugin, S: Stream<P>>(
             .iter()
             .filter(|m| m.columns().iter().any(|c| c.name == "_raw_data_params"))
         {
-            let sql = format!(
-                "DELETE FROM {} WHERE {} = {} AND {} = {}",
-                db.quote(m.table),
-                db.quote("_raw_data_table"),
-                p(dialect, 1),
-                db.quote("_raw_data_params"),
-                p(dialect, 2)
-            );
-            db.execute(
-                &sql,
-                vec![Value::Text(raw.clone()), Value::Text(params.clone())],
-            )
-            .await?;
+            delete_scope_rows(db, m.table, &raw, &params).await?;
         }
     }
     let desc = S::ToolModel::descriptor();
@@ -366,7 +380,26 @@ pub(crate) async fn convert<P: Plugin, S: Stream<P>>(
         }
         progress.add(n as u64);
     }
+    if let Some(line) = sink.unmapped_summary() {
+        tracing::warn!("{}: {line}", Verb::Convert.subtask_name(&name));
+    }
     Ok(Some(json!({})))
+}
+
+/// Deletes a table's rows that came from one raw table and scope (a full run's start).
+async fn delete_scope_rows(db: &mut Db, table: &str, raw: &str, params: &str) -> Result<()> {
+    let d = db.dialect();
+    let sql = format!(
+        "DELETE FROM {} WHERE {} = {} AND {}",
+        d.quote(table),
+        d.quote("_raw_data_table"),
+        p(d, 1),
+        exact_eq(d, "_raw_data_params", 2)
+    );
+    let mut args = vec![Value::Text(raw.to_string())];
+    args.extend(exact_params(d, Value::Text(params.to_string())));
+    db.execute(&sql, args).await?;
+    Ok(())
 }
 
 /// Reads a tool table's rows of one connection and scope in primary-key pages.
@@ -406,13 +439,12 @@ impl ToolPager {
             .map(q)
             .collect();
         let base = format!(
-            "SELECT {} FROM {} WHERE {} = {} AND {} = {}",
+            "SELECT {} FROM {} WHERE {} = {} AND {}",
             cols.join(", "),
             q(desc.table),
             q("connection_id"),
             dialect.placeholder(1),
-            q("_raw_data_params"),
-            dialect.placeholder(2)
+            exact_eq(dialect, "_raw_data_params", 2)
         );
         let order: Vec<String> = key.iter().map(|k| q(k)).collect();
         let tail = format!(" ORDER BY {} LIMIT {PAGE}", order.join(", "));
@@ -432,7 +464,9 @@ impl ToolPager {
         Ok(ToolPager {
             sql_first: format!("{base}{tail}"),
             sql_next: format!("{base}{after}{tail}"),
-            params: vec![Value::Int(connection_id), Value::Text(raw_params)],
+            params: std::iter::once(Value::Int(connection_id))
+                .chain(exact_params(dialect, Value::Text(raw_params)))
+                .collect(),
             key_idx,
             last: None,
             done: false,
@@ -468,15 +502,15 @@ impl ToolPager {
 
 async fn ensure_runs_table(db: &mut Db) -> Result<()> {
     let d = db.dialect();
+    let q = |s: &str| d.quote(s);
     if !db.has_table(SUBTASK_RUNS_TABLE).await? {
         let (id, dt) = match d {
             Dialect::Sqlite => ("INTEGER PRIMARY KEY", "datetime"),
             Dialect::MySql => ("bigint NOT NULL AUTO_INCREMENT PRIMARY KEY", "datetime(3)"),
             Dialect::Postgres => ("bigserial PRIMARY KEY", "timestamptz"),
         };
-        let q = |s: &str| d.quote(s);
         let sql = format!(
-            "CREATE TABLE IF NOT EXISTS {} ({} text, {} {id}, {} varchar(255) NOT NULL, {} bigint NOT NULL, {} {dt} NOT NULL, {} {dt}, {} varchar(255))",
+            "CREATE TABLE IF NOT EXISTS {} ({} text, {} {id}, {} varchar(255) NOT NULL, {} bigint NOT NULL, {} {dt} NOT NULL, {} {dt}, {} varchar(255), {} varchar(255))",
             q(SUBTASK_RUNS_TABLE),
             q("state"),
             q("id"),
@@ -485,51 +519,51 @@ async fn ensure_runs_table(db: &mut Db) -> Result<()> {
             q("started"),
             q("completed"),
             q("scope_id"),
+            q("plugin"),
         );
         db.execute_raw(&sql).await?;
-    } else if !db.has_column(SUBTASK_RUNS_TABLE, "scope_id").await? {
-        let sql = format!(
-            "ALTER TABLE {} ADD COLUMN {} varchar(255)",
-            d.quote(SUBTASK_RUNS_TABLE),
-            d.quote("scope_id")
-        );
-        db.execute_raw(&sql).await?;
+    }
+    for column in ["scope_id", "plugin"] {
+        if !db.has_column(SUBTASK_RUNS_TABLE, column).await? {
+            let sql = format!(
+                "ALTER TABLE {} ADD COLUMN {} varchar(255)",
+                q(SUBTASK_RUNS_TABLE),
+                q(column)
+            );
+            db.execute_raw(&sql).await?;
+        }
     }
     Ok(())
 }
 
-async fn last_state(
-    db: &mut Db,
-    subtask: &str,
+/// Who a subtask run belongs to: its state is read and written under exactly this key.
+struct RunKey<'a> {
+    plugin: &'a str,
+    subtask: &'a str,
     connection_id: i64,
-    scope_id: &str,
-) -> Result<Option<Json>> {
+    scope_id: &'a str,
+}
+
+async fn last_state(db: &mut Db, key: &RunKey<'_>) -> Result<Option<Json>> {
     let d = db.dialect();
     let q = |s: &str| d.quote(s);
     let sql = format!(
-        "SELECT {} FROM {} WHERE {} = {} AND {} = {} AND ({} = {} OR {} IS NULL) AND {} IS NOT NULL ORDER BY {} DESC LIMIT 1",
+        "SELECT {} FROM {} WHERE {} AND {} AND {} = {} AND {} AND {} IS NOT NULL ORDER BY {} DESC LIMIT 1",
         q("state"),
         q(SUBTASK_RUNS_TABLE),
-        q("subtask_name"),
-        p(d, 1),
+        exact_eq(d, "plugin", 1),
+        exact_eq(d, "subtask_name", 2),
         q("connection_id"),
-        p(d, 2),
-        q("scope_id"),
         p(d, 3),
-        q("scope_id"),
+        exact_eq(d, "scope_id", 4),
         q("completed"),
         q("id"),
     );
-    let rows = db
-        .fetch_all(
-            &sql,
-            vec![
-                Value::Text(subtask.into()),
-                Value::Int(connection_id),
-                Value::Text(scope_id.into()),
-            ],
-        )
-        .await?;
+    let mut args = exact_params(d, Value::Text(key.plugin.into()));
+    args.extend(exact_params(d, Value::Text(key.subtask.into())));
+    args.push(Value::Int(key.connection_id));
+    args.extend(exact_params(d, Value::Text(key.scope_id.into())));
+    let rows = db.fetch_all(&sql, args).await?;
     Ok(
         match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
             Some(Value::Text(s)) => serde_json::from_str(&s).ok(),
@@ -539,79 +573,55 @@ async fn last_state(
     )
 }
 
-/// Runs one subtask of a stream: creates what it needs, records the run, runs the
-/// stream's part in one transaction, then saves the state.
-pub(crate) async fn run_subtask<P: Plugin>(
-    stream: &dyn ErasedStream<P>,
-    verb: Verb,
-    ctx: &mut Context<P>,
-    db: &mut Db,
-    progress: &mut Progress,
-) -> Result<()> {
-    let name = verb.subtask_name(&stream.name());
-    ensure_runs_table(db).await?;
-    if ctx.incremental() {
-        ctx.state = last_state(db, &name, ctx.connection_id(), &ctx.scope.id).await?;
-    }
-    stream.prepare(verb, ctx, db).await?;
+/// Records a run's start; returns its id, read atomically on this connection (`RETURNING`,
+/// MySQL's per-connection `LAST_INSERT_ID()`), never by looking for the newest row.
+async fn start_run(db: &mut Db, key: &RunKey<'_>) -> Result<i64> {
     let d = db.dialect();
-    let started = chrono::Utc::now();
+    let q = |s: &str| d.quote(s);
     let insert = format!(
-        "INSERT INTO {} ({}, {}, {}, {}) VALUES ({}, {}, {}, {})",
-        d.quote(SUBTASK_RUNS_TABLE),
-        d.quote("subtask_name"),
-        d.quote("connection_id"),
-        d.quote("started"),
-        d.quote("scope_id"),
+        "INSERT INTO {} ({}, {}, {}, {}, {}) VALUES ({}, {}, {}, {}, {})",
+        q(SUBTASK_RUNS_TABLE),
+        q("subtask_name"),
+        q("connection_id"),
+        q("started"),
+        q("scope_id"),
+        q("plugin"),
         p(d, 1),
         p(d, 2),
         p(d, 3),
-        p(d, 4)
+        p(d, 4),
+        p(d, 5)
     );
-    let key = vec![
-        Value::Text(name.clone()),
-        Value::Int(ctx.connection_id()),
-        Value::DateTime(started),
-        Value::Text(ctx.scope.id.clone()),
+    let args = vec![
+        Value::Text(key.subtask.into()),
+        Value::Int(key.connection_id),
+        Value::DateTime(chrono::Utc::now()),
+        Value::Text(key.scope_id.into()),
+        Value::Text(key.plugin.into()),
     ];
-    db.execute(&insert, key.clone()).await?;
-    let find = format!(
-        "SELECT MAX({}) FROM {} WHERE {} = {} AND {} = {}",
-        d.quote("id"),
-        d.quote(SUBTASK_RUNS_TABLE),
-        d.quote("subtask_name"),
-        p(d, 1),
-        d.quote("connection_id"),
-        p(d, 2)
-    );
-    let run_id = match db
-        .fetch_all(&find, key[..2].to_vec())
-        .await?
-        .first()
-        .and_then(|r| r.first())
-    {
-        Some(Value::Int(i)) => *i,
-        other => {
-            return Err(Error::msg(format!(
-                "cannot read the subtask run id: {other:?}"
-            )))
+    let rows = match d {
+        Dialect::MySql => {
+            db.execute(&insert, args).await?;
+            db.fetch_all("SELECT CAST(LAST_INSERT_ID() AS SIGNED)", vec![])
+                .await?
+        }
+        _ => {
+            db.fetch_all(&format!("{insert} RETURNING {}", q("id")), args)
+                .await?
         }
     };
+    match rows.first().and_then(|r| r.first()) {
+        Some(Value::Int(i)) => Ok(*i),
+        other => Err(Error::msg(format!(
+            "{SUBTASK_RUNS_TABLE}: cannot read the new run's id (got {other:?})"
+        ))),
+    }
+}
 
-    db.begin().await?;
-    let ctx_ref: &Context<P> = ctx;
-    let result = stream.body(verb, ctx_ref, db, progress).await;
-    let state = match result {
-        Ok(state) => {
-            db.commit().await?;
-            state
-        }
-        Err(e) => {
-            db.rollback().await?;
-            return Err(e);
-        }
-    };
-    progress.finish();
+/// Marks a run completed with its state; runs inside the subtask's final transaction, so
+/// the data and the state commit together or not at all.
+async fn complete_run(db: &mut Db, run_id: i64, state: Option<&Json>) -> Result<()> {
+    let d = db.dialect();
     let update = format!(
         "UPDATE {} SET {} = {}, {} = {} WHERE {} = {}",
         d.quote(SUBTASK_RUNS_TABLE),
@@ -622,20 +632,267 @@ pub(crate) async fn run_subtask<P: Plugin>(
         d.quote("id"),
         p(d, 3)
     );
-    let state_text = serde_json::to_string(&state.unwrap_or_else(|| json!({})))?;
-    db.execute_typed(
-        &update,
-        vec![
-            Value::DateTime(chrono::Utc::now()),
-            Value::Text(state_text),
-            Value::Int(run_id),
-        ],
-        Some(&[
-            crate::model::ColumnType::DateTime,
-            crate::model::ColumnType::String,
-            crate::model::ColumnType::Integer,
-        ]),
-    )
-    .await?;
+    let state_text = serde_json::to_string(state.unwrap_or(&json!({})))?;
+    let n = db
+        .execute_typed(
+            &update,
+            vec![
+                Value::DateTime(chrono::Utc::now()),
+                Value::Text(state_text),
+                Value::Int(run_id),
+            ],
+            Some(&[
+                crate::model::ColumnType::DateTime,
+                crate::model::ColumnType::String,
+                crate::model::ColumnType::Integer,
+            ]),
+        )
+        .await?;
+    if n != 1 {
+        return Err(Error::msg(format!(
+            "{SUBTASK_RUNS_TABLE}: run {run_id} to complete is missing"
+        )));
+    }
     Ok(())
+}
+
+/// Whether a database error is a deadlock or serialization failure, after which the
+/// database has rolled the transaction back and running it again is right.
+fn is_retryable(e: &Error) -> bool {
+    let Error::Db(crate::db::DbError::Query { source, .. }) = e else {
+        return false;
+    };
+    let sqlx::Error::Database(db) = source else {
+        return false;
+    };
+    matches!(db.code().as_deref(), Some("40001") | Some("40P01"))
+        || db.message().contains("Deadlock found")
+}
+
+/// Starts a transaction. On MySQL at READ COMMITTED: InnoDB's default REPEATABLE READ takes
+/// gap locks for a `DELETE` that finds no rows, so the first runs of two new scopes into
+/// the same table deadlock on their inserts.
+async fn begin(db: &mut Db) -> Result<()> {
+    if db.dialect() == Dialect::MySql {
+        db.execute_raw("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            .await?;
+    }
+    db.begin().await?;
+    Ok(())
+}
+
+/// Rolls back after `e`; a failing rollback (the connection is gone) is reported after the
+/// original cause, never instead of it.
+async fn rollback_after(db: &mut Db, e: Error) -> Error {
+    match db.rollback().await {
+        Ok(()) => e,
+        Err(r) => Error::msg(format!("{e} (the rollback failed too: {r})")),
+    }
+}
+
+/// Runs one subtask of a stream: creates what it needs, takes the run lock of its scope and
+/// stream, records the run, runs the stream's part, and commits the data with the run's
+/// state in one transaction.
+pub(crate) async fn run_subtask<P: Plugin>(
+    stream: &dyn ErasedStream<P>,
+    verb: Verb,
+    ctx: &mut Context<P>,
+    db: &mut Db,
+    progress: &mut Progress,
+) -> Result<()> {
+    let stream_name = stream.name();
+    let lock_key = format!(
+        "{}\u{0}{}\u{0}{}\u{0}{}",
+        ctx.plugin_name,
+        ctx.connection_id(),
+        ctx.scope.id,
+        stream_name
+    );
+    let Some(lock) = RunLock::try_acquire(db, &lock_key).await? else {
+        return Err(Error::msg(format!(
+            "another run of {} connection {} scope {} stream {} is in progress",
+            ctx.plugin_name,
+            ctx.connection_id(),
+            ctx.scope.id,
+            stream_name
+        )));
+    };
+    let result = run_locked(stream, verb, ctx, db, progress).await;
+    let released = lock.release(db).await;
+    result?;
+    if let Err(e) = released {
+        // The session or process ending releases it as well.
+        tracing::warn!("releasing the run lock: {e}");
+    }
+    Ok(())
+}
+
+async fn run_locked<P: Plugin>(
+    stream: &dyn ErasedStream<P>,
+    verb: Verb,
+    ctx: &mut Context<P>,
+    db: &mut Db,
+    progress: &mut Progress,
+) -> Result<()> {
+    let name = verb.subtask_name(&stream.name());
+    let ddl = DdlLock::acquire(db).await?;
+    let prepared = match ensure_runs_table(db).await {
+        Ok(()) => stream.prepare(verb, ctx, db).await,
+        Err(e) => Err(e),
+    };
+    let released = ddl.release(db).await;
+    prepared?;
+    released?;
+
+    let plugin = ctx.plugin_name.clone();
+    let scope_id = ctx.scope.id.clone();
+    let key = RunKey {
+        plugin: &plugin,
+        subtask: &name,
+        connection_id: ctx.connection_id(),
+        scope_id: &scope_id,
+    };
+    ctx.state = if ctx.incremental() {
+        last_state(db, &key).await?
+    } else {
+        None
+    };
+    let run_id = start_run(db, &key).await?;
+    let ctx_ref: &Context<P> = ctx;
+    if verb == Verb::Collect {
+        collect_and_swap(stream, ctx_ref, db, progress, run_id).await?;
+    } else {
+        let mut attempt = 1;
+        loop {
+            begin(db).await?;
+            let result = match stream.body(verb, ctx_ref, db, progress).await {
+                Ok(state) => complete_run(db, run_id, state.as_ref()).await,
+                Err(e) => Err(e),
+            };
+            let result = match result {
+                Ok(()) => db.commit().await.map_err(Error::from),
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => break,
+                Err(e) if is_retryable(&e) && attempt < TX_ATTEMPTS => {
+                    let e = rollback_after(db, e).await;
+                    tracing::warn!("{name}: {e}; running it again ({attempt}/{TX_ATTEMPTS})");
+                    progress.restart();
+                    attempt += 1;
+                }
+                Err(e) => return Err(rollback_after(db, e).await),
+            }
+        }
+    }
+    progress.finish();
+    Ok(())
+}
+
+/// A collect fetches over the network, so it holds no transaction: it writes its rows under
+/// [`pending_params`], then swaps them in for the scope's previous rows, with the run's state,
+/// in one short transaction. A failed (or killed) collect leaves the previous rows as they
+/// were; its pending rows are deleted then, or by the next run.
+async fn collect_and_swap<P: Plugin>(
+    stream: &dyn ErasedStream<P>,
+    ctx: &Context<P>,
+    db: &mut Db,
+    progress: &mut Progress,
+    run_id: i64,
+) -> Result<()> {
+    let d = db.dialect();
+    let raw = raw_table_name(&ctx.plugin_name, &stream.name());
+    let params = ctx.raw_data_params();
+    let pending = pending_params(&params);
+    let delete_pending = format!(
+        "DELETE FROM {} WHERE {} = {}",
+        d.quote(&raw),
+        d.quote("params"),
+        p(d, 1)
+    );
+    // What a run killed before its swap left behind (runs of a scope are serialized).
+    db.execute(&delete_pending, vec![Value::Text(pending.clone())])
+        .await?;
+    let result = match stream.body(Verb::Collect, ctx, db, progress).await {
+        Ok(state) => swap(db, ctx.incremental(), &raw, &params, run_id, state).await,
+        Err(e) => Err(e),
+    };
+    if result.is_err() {
+        if let Err(c) = db
+            .execute(&delete_pending, vec![Value::Text(pending)])
+            .await
+        {
+            tracing::warn!("{raw}: deleting the failed run's rows: {c}");
+        }
+    }
+    result
+}
+
+/// The final transaction of a collect: the pending rows become the scope's rows (replacing
+/// the previous ones on a full run) and the run is completed with its state.
+async fn swap(
+    db: &mut Db,
+    incremental: bool,
+    raw: &str,
+    params: &str,
+    run_id: i64,
+    state: Option<Json>,
+) -> Result<()> {
+    let d = db.dialect();
+    let pending = pending_params(params);
+    let delete_old = format!(
+        "DELETE FROM {} WHERE {}",
+        d.quote(raw),
+        exact_eq(d, "params", 1)
+    );
+    let swap = format!(
+        "UPDATE {} SET {} = {} WHERE {} = {}",
+        d.quote(raw),
+        d.quote("params"),
+        p(d, 1),
+        d.quote("params"),
+        p(d, 2)
+    );
+    let mut attempt = 1;
+    loop {
+        begin(db).await?;
+        let mut result = Ok(0);
+        if !incremental {
+            result = db
+                .execute(
+                    &delete_old,
+                    exact_params(d, Value::Text(params.to_string())),
+                )
+                .await;
+        }
+        let mut result = match result {
+            Ok(_) => db
+                .execute(
+                    &swap,
+                    vec![
+                        Value::Text(params.to_string()),
+                        Value::Text(pending.clone()),
+                    ],
+                )
+                .await
+                .map(|_| ())
+                .map_err(Error::from),
+            Err(e) => Err(Error::from(e)),
+        };
+        if result.is_ok() {
+            result = complete_run(db, run_id, state.as_ref()).await;
+        }
+        if result.is_ok() {
+            result = db.commit().await.map_err(Error::from);
+        }
+        match result {
+            Ok(()) => return Ok(()),
+            Err(e) if is_retryable(&e) && attempt < TX_ATTEMPTS => {
+                let e = rollback_after(db, e).await;
+                tracing::warn!("{raw}: {e}; swapping again ({attempt}/{TX_ATTEMPTS})");
+                attempt += 1;
+            }
+            Err(e) => return Err(rollback_after(db, e).await),
+        }
+    }
 }

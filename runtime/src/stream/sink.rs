@@ -188,6 +188,7 @@ pub struct DomainSink {
     connection_id: i64,
     now: DateTime,
     stream: String,
+    unmapped: std::collections::BTreeMap<String, u64>,
 }
 
 impl std::fmt::Debug for DomainSink {
@@ -230,6 +231,7 @@ impl DomainSink {
             connection_id,
             now: chrono::Utc::now(),
             stream: stream.to_string(),
+            unmapped: Default::default(),
         }
     }
 
@@ -261,6 +263,30 @@ impl DomainSink {
         );
         t.rows.push(row);
         Ok(())
+    }
+
+    /// Records that a tool value of `field` had no DevLake counterpart (an enum value the
+    /// plugin could not map, left empty). The subtask reports the counts at warn when it
+    /// ends, one line for all fields, so unmapped values are never dropped silently.
+    pub fn unmapped(&mut self, field: &str) {
+        *self.unmapped.entry(field.to_string()).or_default() += 1;
+    }
+
+    /// How many values of each field were [`unmapped`](Self::unmapped), as one line;
+    /// `None` when every value was mapped.
+    pub fn unmapped_summary(&self) -> Option<String> {
+        if self.unmapped.is_empty() {
+            return None;
+        }
+        let parts: Vec<String> = self
+            .unmapped
+            .iter()
+            .map(|(field, n)| format!("{n} values of {field}"))
+            .collect();
+        Some(format!(
+            "{} not mapped to DevLake values (left empty)",
+            parts.join(", ")
+        ))
     }
 
     pub(crate) fn pending(&self) -> usize {

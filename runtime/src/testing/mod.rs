@@ -52,6 +52,6 @@ pub use context::{
     TEST_CONNECTION_ID, TEST_CONNECTION_NAME, TEST_SCOPE_CONFIG_ID, TEST_SCOPE_CONFIG_NAME,
     TEST_SCOPE_ID, TEST_SCOPE_NAME,
 };
-pub use db::{Backend, TestDatabase};
+pub use db::{ci, Backend, TestDatabase, SKIP_LOG_ENV};
 #[cfg(feature = "fixtures")]
 pub use fixtures::{fixture_name, Fixture, FixtureServer, FixtureServerBuilder, Fixtures};

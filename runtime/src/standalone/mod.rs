@@ -172,6 +172,16 @@ impl<'a> Args<'a> {
     }
 }
 
+/// An unknown argument for a message: a flag is quoted; anything else (a URL given without
+/// `--db`, a token) is named by its position only, as it may hold a secret.
+fn shown_arg(arg: &str, position: usize) -> String {
+    if arg.starts_with('-') && arg.len() <= 40 && !arg.contains([':', '@', '/']) {
+        format!("{arg:?}")
+    } else {
+        format!("#{position} (not a flag; value not shown)")
+    }
+}
+
 fn parse_run(args: &[String]) -> Result<RunOptions> {
     let mut a = Args { items: args, i: 0 };
     let (mut config, mut db, mut streams, mut incremental) = (None, None, Vec::new(), false);
@@ -193,7 +203,8 @@ fn parse_run(args: &[String]) -> Result<RunOptions> {
             }
             other => {
                 return Err(Error::input(format!(
-                    "standalone run: unknown argument {other:?} (see standalone --help)"
+                    "standalone run: unknown argument {} (see standalone --help)",
+                    shown_arg(other, a.i)
                 )))
             }
         }
@@ -219,7 +230,8 @@ fn parse_dbs(args: &[String]) -> Result<Vec<String>> {
             "--db" => dbs.push(a.value(flag, inline)?.to_string()),
             other => {
                 return Err(Error::input(format!(
-                    "standalone conformance: unknown argument {other:?} (expected --db)"
+                    "standalone conformance: unknown argument {} (expected --db)",
+                    shown_arg(other, a.i)
                 )))
             }
         }

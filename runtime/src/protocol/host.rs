@@ -30,7 +30,9 @@ fn input<T>(what: &str, r: std::result::Result<T, crate::model::ModelError>) -> 
 }
 
 /// The parts of a subtask context (`{"db_url","connection","scope","scope_config","options"}`).
-#[derive(Debug, Clone)]
+/// Its `Debug` hides the database password and every connection value (see
+/// [`redacted_debug`]).
+#[derive(Clone)]
 pub struct TaskContext {
     /// DevLake's database URL.
     pub db_url: String,
@@ -42,6 +44,44 @@ pub struct TaskContext {
     pub scope_config: Json,
     /// Options.
     pub options: Map<String, Json>,
+}
+
+impl std::fmt::Debug for TaskContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskContext")
+            .field("db_url", &redacted_db_url(&self.db_url))
+            .field(
+                "connection",
+                &format_args!("{}", redacted_debug(&self.connection)),
+            )
+            .field("scope", &self.scope)
+            .field("scope_config", &self.scope_config)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+/// A database URL for `Debug`: its redacted form, or nothing when it does not parse (a
+/// malformed URL has no reliable place for the password).
+pub(crate) fn redacted_db_url(raw: &str) -> String {
+    crate::db::DbUrl::parse(raw)
+        .map(|u| u.redacted())
+        .unwrap_or_else(|_| "(malformed, not shown)".into())
+}
+
+/// A connection's JSON for `Debug`: its keys, values hidden. The raw JSON does not say
+/// which fields are [`Secret`](crate::Secret)s, so none is shown.
+pub(crate) fn redacted_debug(v: &Json) -> String {
+    match v {
+        Json::Object(m) => format!(
+            "{{{}}}",
+            m.keys()
+                .map(|k| format!("{k:?}: ****"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => format!("({}, not shown)", crate::model::json_kind(other)),
+    }
 }
 
 impl TaskContext {
@@ -89,7 +129,19 @@ impl TaskContext {
             .cloned()
             .unwrap_or(Json::Null);
         let options = match get("options", "options") {
-            Some(Json::Object(o)) => o.clone(),
+            Some(Json::Object(o)) => {
+                // A string `"true"` or a number would silently run a full collect.
+                match o.get("incremental") {
+                    None | Some(Json::Null) | Some(Json::Bool(_)) => {}
+                    Some(other) => {
+                        return Err(Error::input(format!(
+                            "context field \"options.incremental\" must be true or false, got {}",
+                            crate::model::json_kind(other)
+                        )))
+                    }
+                }
+                o.clone()
+            }
             None | Some(Json::Null) => Map::new(),
             Some(_) => {
                 return Err(Error::input(
@@ -344,5 +396,55 @@ impl<P: Plugin> PluginHost<P> {
     /// The domain id of a tool-model row.
     pub fn domain_id<M: Model>(&self, connection_id: i64, key: &[String]) -> String {
         crate::stream::domain_id::<M>(connection_id, key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 12 item 7: `Debug` of a task context shows neither the password nor the token,
+    /// whether the URL parses or not.
+    #[test]
+    fn debug_hides_db_password_and_connection_values() {
+        for url in [
+            "mysql://u:PwLeak42@127.0.0.1:3306/lake",
+            "mysql:u:PwLeak42@127.0.0.1/lake",
+        ] {
+            let task = TaskContext::from_json(&serde_json::json!({
+                "db_url": url,
+                "connection": {"id": 1, "token": "TokLeak42"},
+                "scope": {"id": "p1", "name": "p1"},
+            }))
+            .unwrap();
+            let shown = format!("{task:?} {task:#?}");
+            assert!(
+                !shown.contains("PwLeak42") && !shown.contains("TokLeak42"),
+                "{shown}"
+            );
+            assert!(shown.contains("\"token\": ****"), "{shown}");
+            assert!(shown.contains("p1"), "the rest is shown: {shown}");
+        }
+    }
+
+    /// Issue 12 item 11: `options.incremental` must be a boolean.
+    #[test]
+    fn incremental_must_be_a_boolean() {
+        let ctx = |inc: Json| {
+            TaskContext::from_json(&serde_json::json!({
+                "db_url": "sqlite://",
+                "connection": {"id": 1},
+                "scope": {"id": "p1", "name": "p1"},
+                "options": {"incremental": inc},
+            }))
+        };
+        assert!(ctx(true.into()).is_ok() && ctx(Json::Null).is_ok());
+        for bad in [Json::from("true"), Json::from(1)] {
+            let e = ctx(bad.clone()).unwrap_err().to_string();
+            assert!(
+                e.contains("\"options.incremental\" must be true or false"),
+                "{bad}: {e}"
+            );
+        }
     }
 }

@@ -368,11 +368,15 @@ fn bad_input_fails_cleanly() {
             1,
             "unsupported database URL scheme \"foo\"",
         ),
-        ("db-unreachable-mysql", 1, "cannot connect to mysql://"),
+        (
+            "db-unreachable-mysql",
+            1,
+            "cannot connect to 127.0.0.1:1 (mysql://",
+        ),
         (
             "db-unreachable-postgres",
             1,
-            "cannot connect to postgres://",
+            "cannot connect to 127.0.0.1:1 (postgres://",
         ),
         (
             "invalid-json-cfg",

@@ -181,7 +181,9 @@ pub fn items_at(
             format!(
                 "the response has no `{}` (body: {})",
                 shown_path(path),
-                redact::excerpt(&response.body, 120)
+                response
+                    .secrets
+                    .redact(&redact::excerpt(&response.body, 120))
             ),
         )),
     }

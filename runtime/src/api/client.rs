@@ -42,6 +42,13 @@ pub struct Request {
     pub body: Option<Body>,
     /// A timeout for this request, instead of the client's.
     pub timeout: Option<Duration>,
+    /// Whether sending it twice does no harm: `None` goes by the method (GET, HEAD,
+    /// OPTIONS, PUT, DELETE, TRACE are; POST and PATCH are not). A 5xx, a timeout or a
+    /// broken connection is retried only for idempotent requests, since the server may
+    /// have acted on the first; a refused connection and a 429 are retried for any.
+    /// Declare a read sent as a POST (a search, a GraphQL query) with
+    /// [`Request::idempotent`].
+    pub idempotent: Option<bool>,
 }
 
 impl Request {
@@ -53,7 +60,30 @@ impl Request {
             headers: HeaderMap::new(),
             body: None,
             timeout: None,
+            idempotent: None,
         }
+    }
+
+    /// Declares whether sending this request twice does no harm (see the field).
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = Some(idempotent);
+        self
+    }
+
+    /// Whether this request may be sent again after a 5xx, a timeout or a broken
+    /// connection.
+    pub fn is_idempotent(&self) -> bool {
+        self.idempotent.unwrap_or({
+            matches!(
+                self.method,
+                Method::GET
+                    | Method::HEAD
+                    | Method::OPTIONS
+                    | Method::PUT
+                    | Method::DELETE
+                    | Method::TRACE
+            )
+        })
     }
 
     /// A `GET` request.
@@ -774,8 +804,9 @@ impl ApiClient {
             }
         }
         let status = resp.status;
+        // A 503 is a 5xx: the server may have acted, so only idempotent requests retry it.
         let rate_limited = status == StatusCode::TOO_MANY_REQUESTS
-            || status == StatusCode::SERVICE_UNAVAILABLE
+            || (status == StatusCode::SERVICE_UNAVAILABLE && req.is_idempotent())
             || (status == StatusCode::FORBIDDEN && exhausted.is_some());
         if rate_limited {
             let error = status_error(&resp, attempt);
@@ -790,7 +821,7 @@ impl ApiClient {
             };
             return Outcome::Retry(wait, error, Some(resp));
         }
-        if status.is_server_error() {
+        if status.is_server_error() && req.is_idempotent() {
             let error = status_error(&resp, attempt);
             return Outcome::Retry(Some(inner.retry.backoff_for(attempt)), error, Some(resp));
         }
@@ -843,7 +874,10 @@ impl ApiClient {
             None => {}
         }
         let transport = |e: reqwest::Error| {
-            let retryable = !e.is_builder() && !e.is_redirect();
+            // A refused connection never reached the server; anything else may have.
+            let retryable = !e.is_builder()
+                && !e.is_redirect()
+                && (req.is_idempotent() || (e.is_connect() && !e.is_timeout()));
             let error = if e.is_timeout() {
                 ApiError::Timeout {
                     method: req.method.clone(),

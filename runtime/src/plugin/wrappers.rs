@@ -353,7 +353,10 @@ pub(crate) fn default_json(desc: &ModelDescriptor) -> Json {
     Json::Object(m)
 }
 
-/// A plugin's empty scope config, for plugins that need no conversion options.
+/// A plugin's empty scope config, for plugins that need no conversion options. The type
+/// is shared, its table is not: the plugin host stores each plugin's scope configs in
+/// `_tool_<plugin>_scopeconfigs` (plugin-info, migrations, conformance checks), never in
+/// the `_tool_devlake_scopeconfigs` declared here.
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(
     scope_config,

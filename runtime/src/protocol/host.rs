@@ -14,6 +14,39 @@ pub struct PluginHost<P: Plugin> {
     meta: PluginMeta,
     name: String,
     streams: Streams<P>,
+    scope_config: &'static crate::model::ModelDescriptor,
+}
+
+/// The table [`NoOptions`] declares; a host gives each plugin its own instead.
+const SHARED_SCOPE_CONFIG_TABLE: &str = "_tool_devlake_scopeconfigs";
+
+/// The scope config model of a plugin: its own, or for [`NoOptions`] (one type shared by
+/// every plugin) a copy whose table is the plugin's `_tool_<plugin>_scopeconfigs`, so two
+/// plugins never store their scope configs in one table. Leaked once per host: a few
+/// bytes for the life of the process, as every descriptor is `'static`.
+fn scope_config_descriptor<P: Plugin>(plugin: &str) -> &'static crate::model::ModelDescriptor {
+    let desc = P::ScopeConfig::descriptor();
+    if desc.table != SHARED_SCOPE_CONFIG_TABLE {
+        return desc;
+    }
+    let table: &'static str = Box::leak(format!("_tool_{plugin}_scopeconfigs").into_boxed_str());
+    Box::leak(Box::new(crate::model::ModelDescriptor {
+        name: desc.name,
+        table,
+        kind: desc.kind,
+        crate_name: desc.crate_name,
+        fields: desc.fields,
+    }))
+}
+
+/// Replaces the identifier `from` by `to` in every string of a JSON value.
+fn rename_in_json(v: &mut Json, from: &str, to: &str) {
+    match v {
+        Json::String(s) if s.contains(from) => *s = s.replace(from, to),
+        Json::Array(a) => a.iter_mut().for_each(|x| rename_in_json(x, from, to)),
+        Json::Object(m) => m.values_mut().for_each(|x| rename_in_json(x, from, to)),
+        _ => {}
+    }
 }
 
 impl<P: Plugin> std::fmt::Debug for PluginHost<P> {
@@ -166,12 +199,35 @@ impl<P: Plugin> PluginHost<P> {
             .map(str::to_string)
             .unwrap_or_else(|| meta.default_plugin_name());
         let streams = plugin.streams();
+        let scope_config = scope_config_descriptor::<P>(&name);
         PluginHost {
             plugin,
             meta,
             name,
             streams,
+            scope_config,
         }
+    }
+
+    /// The scope config model as this plugin stores it (see [`NoOptions`]).
+    pub fn scope_config_descriptor(&self) -> &'static crate::model::ModelDescriptor {
+        self.scope_config
+    }
+
+    /// The plugin's migration scripts, with [`NoOptions`]' shared table name replaced by
+    /// this plugin's own (see [`PluginHost::scope_config_descriptor`]).
+    pub fn migrations(&self) -> Vec<crate::migration::MigrationScript> {
+        let scripts = self.plugin.migrations();
+        if std::ptr::eq(self.scope_config, P::ScopeConfig::descriptor()) {
+            return scripts;
+        }
+        let renamed = serde_json::to_value(&scripts).and_then(|mut v| {
+            rename_in_json(&mut v, SHARED_SCOPE_CONFIG_TABLE, self.scope_config.table);
+            serde_json::from_value(v)
+        });
+        // The scripts are the plugin's own values, so the round trip cannot fail; if it
+        // did, the original scripts are still right for every other table.
+        renamed.unwrap_or(scripts)
     }
 
     /// The plugin name.
@@ -201,7 +257,10 @@ impl<P: Plugin> PluginHost<P> {
             description: self.plugin.description(&self.name),
             connection_model_info: model_info::<P::Connection>(),
             scope_model_info: model_info::<P::ToolScope>(),
-            scope_config_model_info: model_info::<P::ScopeConfig>(),
+            scope_config_model_info: crate::model::ModelInfo {
+                json_schema: crate::model::json_schema(self.scope_config),
+                table_name: self.scope_config.table.into(),
+            },
             tool_model_infos: self
                 .streams
                 .tool_models()
@@ -211,7 +270,7 @@ impl<P: Plugin> PluginHost<P> {
                     table_name: d.table.into(),
                 })
                 .collect(),
-            migration_scripts: self.plugin.migrations(),
+            migration_scripts: self.migrations(),
             plugin_path,
             subtask_metas: self.streams.subtask_metas(&self.name),
             extension: "datasource".into(),

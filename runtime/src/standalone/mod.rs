@@ -326,7 +326,7 @@ pub async fn run<P: Plugin>(host: &PluginHost<P>, opts: &RunOptions) -> Result<(
     let reporter = Reporter::new(opts.format, opts.log_level);
     let mut db = Db::connect(&db_url).await?;
     reporter.start(host.name(), &db.redacted_url(), file.scopes.len());
-    let applied = crate::migration::apply(&mut db, host.name(), &host.plugin().migrations())
+    let applied = crate::migration::apply(&mut db, host.name(), &host.migrations())
         .await
         .map_err(|e| Error::msg(format!("migrations: {e}")))?;
     reporter.migrations(

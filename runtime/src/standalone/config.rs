@@ -141,7 +141,8 @@ pub fn parse<P: Plugin>(
         ctx.check_keys(&at, &obj, P::ToolScope::descriptor())?;
         let id = match obj.get("id") {
             Some(Json::String(s)) if !s.is_empty() => s.clone(),
-            Some(Json::Number(n)) => n.to_string(),
+            // Integers are ids tools send as numbers; 1.5 or true is a mistake.
+            Some(Json::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
             Some(_) => {
                 return Err(Error::input(format!(
                     "{label}: {at}: `id` must be a non-empty string"

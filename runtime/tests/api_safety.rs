@@ -136,6 +136,45 @@ async fn a_bogus_total_stops_at_the_first_empty_page() {
 }
 
 #[tokio::test]
+async fn a_bogus_total_over_a_repeated_last_page_is_reported() {
+    let rec = Recorder::default();
+    let r = rec.clone();
+    let base = serve(Router::new().fallback(any(move |req: AxumRequest| {
+        let r = r.clone();
+        async move {
+            let seen = r.record(req).await;
+            let page: u64 = seen
+                .query
+                .get("page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(1);
+            json_response(
+                200,
+                &[("x-total-pages", "1000000000000".to_string())],
+                json!([page.min(2)]),
+            )
+        }
+    })))
+    .await;
+    let api = client(&base);
+    let err = api
+        .paginate(
+            api.request(Method::GET, ["list"]),
+            PageNumberPaginator::new("", "page").total_pages_header("x-total-pages"),
+        )
+        .concurrency(2)
+        .collect_items()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("page 3 has the same 1 items as page 2"),
+        "{err}"
+    );
+    assert!(rec.len() <= 3 + 2, "{} requests", rec.len());
+}
+
+#[tokio::test]
 async fn an_api_that_repeats_its_last_page_is_reported_not_followed_forever() {
     let rec = Recorder::default();
     let r = rec.clone();

@@ -1137,7 +1137,9 @@ impl Run {
             RunState::Next(request) => Some(self.fetch(request).await),
             RunState::Known(mut pages) => match pages.next().await? {
                 Ok((request, response)) => {
-                    let page = self.parse(&request, response).map(|(page, _)| page);
+                    let page = self
+                        .parse(&request, response)
+                        .and_then(|(page, _)| self.check_repeat(page));
                     // An empty page ends a known total early: a total that overstates
                     // the items (a bogus `x-total-pages`) costs one request, not millions.
                     if page.as_ref().is_ok_and(|p| !p.items.is_empty()) {
@@ -1153,23 +1155,7 @@ impl Run {
     async fn fetch(&mut self, request: Request) -> Result<Page, ApiError> {
         let response = self.client.send(request.clone()).await?;
         let (page, next) = self.parse(&request, response)?;
-        // An API that answers every page past the end with its last page would be followed
-        // forever: the same items twice in a row end the listing with an error.
-        let digest = items_digest(&page.items);
-        if !page.items.is_empty() && self.last_digest == Some(digest) {
-            self.state = RunState::Done;
-            return Err(ApiError::Pagination {
-                url: page.url,
-                message: format!(
-                    "page {} has the same {} items as page {}: the API repeats a page \
-                     instead of ending (stop on a short or empty page, or use a total)",
-                    page.number,
-                    page.items.len(),
-                    page.number - 1
-                ),
-            });
-        }
-        self.last_digest = Some(digest);
+        let page = self.check_repeat(page)?;
         self.state = match next {
             NextPage::Done => RunState::Done,
             NextPage::Request(next) => {
@@ -1188,6 +1174,28 @@ impl Run {
             NextPage::Remaining(rest) => self.known(RemainingPages::new(rest.into_iter())),
             NextPage::RemainingLazy(rest) => self.known(rest),
         };
+        Ok(page)
+    }
+
+    /// An API that answers every page past the end with its last page would be followed
+    /// forever (or up to a bogus total): the same items twice in a row end the listing
+    /// with an error.
+    fn check_repeat(&mut self, page: Page) -> Result<Page, ApiError> {
+        let digest = items_digest(&page.items);
+        if !page.items.is_empty() && self.last_digest == Some(digest) {
+            self.state = RunState::Done;
+            return Err(ApiError::Pagination {
+                url: page.url,
+                message: format!(
+                    "page {} has the same {} items as page {}: the API repeats a page \
+                     instead of ending (stop on a short or empty page, or use a total)",
+                    page.number,
+                    page.items.len(),
+                    page.number - 1
+                ),
+            });
+        }
+        self.last_digest = Some(digest);
         Ok(page)
     }
 

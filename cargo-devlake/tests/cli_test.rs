@@ -111,7 +111,7 @@ fn an_unreachable_server_fails_its_checks() {
     .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
-    assert!(text.contains("FAILED  migrations apply [mysql]\n          cannot create a fresh database: cannot connect to mysql://root@127.0.0.1:1/mysql"), "{text}");
+    assert!(text.contains("FAILED  migrations apply [mysql]\n          cannot create a fresh database: cannot connect to 127.0.0.1:1 (mysql://root@127.0.0.1:1/mysql)"), "{text}");
     assert!(text.contains("ok      migrations apply [sqlite]"), "{text}");
     assert!(
         String::from_utf8_lossy(&out.stderr)

@@ -1,5 +1,5 @@
 //! The domain layer against DevLake's own: every table's columns, key, SQL types and Go
-//! struct name match DevLake's Go domain layer (`shared/anchors/devlake-domain`), and a row
+//! struct name match DevLake's Go domain layer (`tests/fixtures/devlake-domain`, vendored from DevLake), and a row
 //! round-trips through every table on SQLite, MariaDB and PostgreSQL.
 
 use chrono::{Duration, TimeZone, Utc};
@@ -18,7 +18,7 @@ use std::pin::Pin;
 
 const TABLES_JSON: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/anchors/devlake-domain/tables.json"
+    "/tests/fixtures/devlake-domain/tables.json"
 );
 
 type RoundTrip = for<'a> fn(&'a mut Db) -> Pin<Box<dyn Future<Output = Result<(), String>> + 'a>>;
@@ -116,7 +116,7 @@ fn tables_json() -> serde_json::Map<String, Json> {
     let text = std::fs::read_to_string(TABLES_JSON).unwrap_or_else(|e| {
         panic!(
             "cannot read DevLake's domain tables at {TABLES_JSON}: {e} \
-             (the `shared/` directory must sit beside the repository)"
+             (vendored from DevLake's domain layer)"
         )
     });
     match serde_json::from_str(&text) {

@@ -652,7 +652,7 @@ async fn model_columns_match_names_each_difference() {
 async fn pydevlakes_fakeplugin_scripts_apply() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/anchors/pydevlake/plugin-info.json"
+        "/tests/fixtures/pydevlake/plugin-info.json"
     );
     let info: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();

@@ -319,11 +319,24 @@ fn bad_run_files_get_one_clear_line() {
         ("[connection]\ntokn = \"t\"\n[[scopes]]\nid = \"p\"\njobs = 1", "solo.toml: [connection]: unknown key `tokn`: SoloConnection has id, created_at, updated_at, name, proxy, token; did you mean `token`?"),
         ("[connection]\ntoken = \"t\"\n[[scopes]]\nname = \"P\"\njobs = 1", "solo.toml: scopes[0] is missing `id`"),
         ("[connection]\ntoken = \"t\"\n[[scopes]]\nid = \"p\"\njobs = 1\n[[scopes]]\nid = \"p\"\njobs = 1", "solo.toml: scopes[1]: scope id \"p\" appears twice"),
+        ("[connection]\ntoken = \"t\"\n[[scopes]]\nid = \"a\\u0000b\"\njobs = 1", "solo.toml: scopes[0]: SoloProject: field `id`: contains a NUL character"),
         ("[connection]\ntoken = \"t\"\n", "solo.toml: no [[scopes]]: add at least one scope with an `id`"),
+        // Issue 12 item 11: ids checked up front, the field named.
+        ("[connection]\ntoken = \"t\"\n[[scopes]]\nid = 1.5\njobs = 1", "solo.toml: scopes[0]: `id` must be a non-empty string"),
+        ("[connection]\ntoken = \"t\"\n[[scopes]]\nid = true\njobs = 1", "solo.toml: scopes[0]: `id` must be a non-empty string"),
         ("[connection]\n[[scopes]]\nid = \"p\"\njobs = 1", "solo.toml: [connection]: SoloConnection: missing field `token`"),
         ("[connection]\ntoken = \"t\"\n[[scopes]]\nid = \"p\"\njobs = \"many\"", "solo.toml: scopes[0]: SoloProject: field `jobs`"),
         ("[connection]\ntoken = \"t\"\n[scope_config]\nentities = [\"CICDX\"]\n[[scopes]]\nid = \"p\"\njobs = 1", "solo.toml: [scope_config]:"),
     ];
+    let long = format!(
+        "[connection]\ntoken = \"t\"\n[[scopes]]\nid = \"{}\"\njobs = 1",
+        "x".repeat(256)
+    );
+    let e = parse(&long).unwrap_err().to_string();
+    assert!(
+        e.starts_with("solo.toml: scopes[0]: SoloProject: field `id`: is 256 characters long"),
+        "{e}"
+    );
     for (text, expected) in cases {
         let e = parse(text).unwrap_err().to_string();
         assert!(

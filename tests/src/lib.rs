@@ -1,6 +1,6 @@
 //! Helpers for the workspace's end-to-end tests: build a plugin, call it exactly as
 //! DevLake's Go server does (`run.sh <method> <json>...` with a pipe on fd 3), read the
-//! pydevlake anchors in `../shared/anchors/pydevlake`.
+//! pydevlake anchors vendored in `tests/fixtures/pydevlake`.
 
 use std::io::Read;
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -17,16 +17,10 @@ pub fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-/// `../shared/anchors/pydevlake` beside the workspace; panics with a clear message when
-/// the checkout has no `shared/` beside it.
+/// `tests/fixtures/pydevlake`: pydevlake's recorded calls and outputs, vendored so a
+/// fresh clone runs the end-to-end tests alone.
 pub fn anchors() -> PathBuf {
-    let p = workspace().join("../shared/anchors/pydevlake");
-    assert!(
-        p.is_dir(),
-        "pydevlake anchors not found at {} (shared/ must sit beside the repository)",
-        p.display()
-    );
-    p
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pydevlake")
 }
 
 /// Reads an anchor file as text.

@@ -42,6 +42,13 @@ pub struct Request {
     pub body: Option<Body>,
     /// A timeout for this request, instead of the client's.
     pub timeout: Option<Duration>,
+    /// Whether sending it twice does no harm: `None` goes by the method (GET, HEAD,
+    /// OPTIONS, PUT, DELETE, TRACE are; POST and PATCH are not). A 5xx, a timeout or a
+    /// broken connection is retried only for idempotent requests, since the server may
+    /// have acted on the first; a refused connection and a 429 are retried for any.
+    /// Declare a read sent as a POST (a search, a GraphQL query) with
+    /// [`Request::idempotent`].
+    pub idempotent: Option<bool>,
 }
 
 impl Request {
@@ -53,7 +60,30 @@ impl Request {
             headers: HeaderMap::new(),
             body: None,
             timeout: None,
+            idempotent: None,
         }
+    }
+
+    /// Declares whether sending this request twice does no harm (see the field).
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = Some(idempotent);
+        self
+    }
+
+    /// Whether this request may be sent again after a 5xx, a timeout or a broken
+    /// connection.
+    pub fn is_idempotent(&self) -> bool {
+        self.idempotent.unwrap_or({
+            matches!(
+                self.method,
+                Method::GET
+                    | Method::HEAD
+                    | Method::OPTIONS
+                    | Method::PUT
+                    | Method::DELETE
+                    | Method::TRACE
+            )
+        })
     }
 
     /// A `GET` request.
@@ -184,6 +214,8 @@ pub struct ApiResponse {
     pub body: Vec<u8>,
     /// How long of the body error excerpts show.
     pub(crate) excerpt_len: usize,
+    /// The secrets of the request that got this response, redacted from messages.
+    pub(crate) secrets: redact::Secrets,
 }
 
 impl ApiResponse {
@@ -196,6 +228,7 @@ impl ApiResponse {
             method: Method::GET,
             body: body.into(),
             excerpt_len: DEFAULT_EXCERPT_LEN,
+            secrets: redact::Secrets::default(),
         }
     }
 
@@ -228,8 +261,9 @@ impl ApiResponse {
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         serde_json::from_slice(&self.body).map_err(|e| ApiError::Json {
             url: self.redacted_url(),
-            message: e.to_string(),
-            excerpt: redact::excerpt(&self.body, self.excerpt_len),
+            // serde quotes mistyped values, which may be an echoed credential.
+            message: self.secrets.redact(&e.to_string()),
+            excerpt: self.excerpt(),
         })
     }
 
@@ -241,6 +275,17 @@ impl ApiResponse {
     /// The URL with credentials and token-like parameters stripped.
     pub fn redacted_url(&self) -> String {
         redact_url(&self.url)
+    }
+
+    /// The start of the body for messages, known secrets replaced by `***`.
+    pub(crate) fn excerpt(&self) -> String {
+        // Redact before cutting, so a secret cut in half at the end still goes.
+        let cut = self
+            .body
+            .len()
+            .min(self.excerpt_len.saturating_mul(4).saturating_add(256));
+        let text = String::from_utf8_lossy(&self.body[..cut]);
+        redact::one_line(&self.secrets.redact(&text), self.excerpt_len)
     }
 
     /// This response, or [`ApiError::Status`] when the status is not 2xx.
@@ -256,7 +301,7 @@ impl ApiResponse {
                 method: self.method.clone(),
                 url: self.redacted_url(),
                 status: self.status,
-                body: redact::excerpt(&self.body, self.excerpt_len),
+                body: self.excerpt(),
                 attempts,
             })
         }
@@ -282,7 +327,7 @@ impl ApiResponse {
                     .find_map(|k| v.get(*k).and_then(Value::as_str).map(str::to_string))
             })
             .unwrap_or_else(|| String::from_utf8_lossy(&self.body).into_owned());
-        let detail = redact::one_line(&detail, 200);
+        let detail = redact::one_line(&self.secrets.redact(&detail), 200);
         let mut message = format!("Connection failed: HTTP {}", self.status);
         if !detail.is_empty() {
             message.push_str(": ");
@@ -327,6 +372,7 @@ pub struct ApiClientBuilder {
     max_in_flight: Option<usize>,
     excerpt_len: usize,
     env_proxy: bool,
+    secrets: redact::Secrets,
     request_hooks: Vec<Arc<dyn DynRequestHook>>,
     response_hooks: Vec<Arc<dyn DynResponseHook>>,
 }
@@ -381,6 +427,15 @@ impl ApiClientBuilder {
     pub fn secret_header(mut self, name: &str, value: &str) -> Self {
         self.headers
             .push((name.to_string(), value.to_string(), true));
+        self
+    }
+
+    /// A secret value (the connection's token or password) to redact from every message
+    /// of this client: status errors quote response bodies, and a server may echo the
+    /// request. `Authorization` and [`secret_header`](Self::secret_header) values, URL
+    /// passwords and token-like query values are redacted without being named here.
+    pub fn secret(mut self, value: &str) -> Self {
+        self.secrets.add(value);
         self
     }
 
@@ -467,9 +522,14 @@ impl ApiClientBuilder {
             reqwest::header::ACCEPT,
             HeaderValue::from_static("application/json"),
         );
+        let mut secrets = self.secrets.clone();
+        secrets.add_url(&base);
         for (name, value, secret) in &self.headers {
             let header = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| ApiError::Config(format!("invalid header name {name:?}")))?;
+            if *secret || header == AUTHORIZATION {
+                secrets.add_header_value(value);
+            }
             let mut value = HeaderValue::from_str(value)
                 .map_err(|_| ApiError::Config(format!("invalid value for header {header}")))?;
             value.set_sensitive(*secret || header == AUTHORIZATION);
@@ -501,6 +561,7 @@ impl ApiClientBuilder {
                 limiter: RateLimiter::new(self.rate_limit),
                 semaphore,
                 excerpt_len: self.excerpt_len,
+                secrets,
                 request_hooks: self.request_hooks,
                 response_hooks: self.response_hooks,
             }),
@@ -524,6 +585,7 @@ struct Inner {
     limiter: RateLimiter,
     semaphore: Option<tokio::sync::Semaphore>,
     excerpt_len: usize,
+    secrets: redact::Secrets,
     request_hooks: Vec<Arc<dyn DynRequestHook>>,
     response_hooks: Vec<Arc<dyn DynResponseHook>>,
 }
@@ -558,6 +620,7 @@ impl ApiClient {
             max_in_flight: None,
             excerpt_len: DEFAULT_EXCERPT_LEN,
             env_proxy: true,
+            secrets: redact::Secrets::default(),
             request_hooks: Vec::new(),
             response_hooks: Vec::new(),
         }
@@ -694,7 +757,8 @@ impl ApiClient {
                     break;
                 }
                 Ok(RequestAction::Abort(reason)) => {
-                    return Outcome::Done(Err(aborted(&req, &reason)))
+                    let reason = self.secrets_of(&req).redact(&reason);
+                    return Outcome::Done(Err(aborted(&req, &reason)));
                 }
                 Err(e) => return Outcome::Done(Err(e)),
             }
@@ -702,6 +766,7 @@ impl ApiClient {
         let mut resp = match canned {
             Some(mut resp) => {
                 resp.excerpt_len = inner.excerpt_len;
+                resp.secrets = self.secrets_of(&req);
                 resp
             }
             None => match self.exchange(&req, attempt).await {
@@ -732,14 +797,16 @@ impl ApiClient {
                     );
                 }
                 Ok(ResponseAction::Abort(reason)) => {
-                    return Outcome::Done(Err(aborted(&req, &reason)))
+                    let reason = resp.secrets.redact(&reason);
+                    return Outcome::Done(Err(aborted(&req, &reason)));
                 }
                 Err(e) => return Outcome::Done(Err(e)),
             }
         }
         let status = resp.status;
+        // A 503 is a 5xx: the server may have acted, so only idempotent requests retry it.
         let rate_limited = status == StatusCode::TOO_MANY_REQUESTS
-            || status == StatusCode::SERVICE_UNAVAILABLE
+            || (status == StatusCode::SERVICE_UNAVAILABLE && req.is_idempotent())
             || (status == StatusCode::FORBIDDEN && exhausted.is_some());
         if rate_limited {
             let error = status_error(&resp, attempt);
@@ -754,7 +821,7 @@ impl ApiClient {
             };
             return Outcome::Retry(wait, error, Some(resp));
         }
-        if status.is_server_error() {
+        if status.is_server_error() && req.is_idempotent() {
             let error = status_error(&resp, attempt);
             return Outcome::Retry(Some(inner.retry.backoff_for(attempt)), error, Some(resp));
         }
@@ -763,6 +830,20 @@ impl ApiClient {
         } else {
             Outcome::Done(Ok(resp))
         }
+    }
+
+    /// The secrets of a request: the client's, its sensitive headers', its URL's.
+    fn secrets_of(&self, req: &Request) -> redact::Secrets {
+        let mut secrets = self.inner.secrets.clone();
+        for (name, value) in &req.headers {
+            if value.is_sensitive() || name == AUTHORIZATION {
+                if let Ok(v) = value.to_str() {
+                    secrets.add_header_value(v);
+                }
+            }
+        }
+        secrets.add_url(&req.url);
+        secrets
     }
 
     /// Sends the request and reads the whole response. Errors say whether to retry.
@@ -793,7 +874,10 @@ impl ApiClient {
             None => {}
         }
         let transport = |e: reqwest::Error| {
-            let retryable = !e.is_builder() && !e.is_redirect();
+            // A refused connection never reached the server; anything else may have.
+            let retryable = !e.is_builder()
+                && !e.is_redirect()
+                && (req.is_idempotent() || (e.is_connect() && !e.is_timeout()));
             let error = if e.is_timeout() {
                 ApiError::Timeout {
                     method: req.method.clone(),
@@ -804,7 +888,7 @@ impl ApiClient {
                 ApiError::Transport {
                     method: req.method.clone(),
                     url: url.clone(),
-                    message: redact::error_chain(&e),
+                    message: self.secrets_of(req).redact(&redact::error_chain(&e)),
                     attempts: attempt,
                 }
             };
@@ -830,6 +914,7 @@ impl ApiClient {
             method: req.method.clone(),
             body: Vec::from(body),
             excerpt_len: inner.excerpt_len,
+            secrets: self.secrets_of(req),
         })
     }
 }
@@ -847,7 +932,7 @@ fn status_error(resp: &ApiResponse, attempts: u32) -> ApiError {
         method: resp.method.clone(),
         url: resp.redacted_url(),
         status: resp.status,
-        body: redact::excerpt(&resp.body, resp.excerpt_len),
+        body: resp.excerpt(),
         attempts,
     }
 }

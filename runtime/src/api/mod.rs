@@ -91,7 +91,7 @@ pub use hooks::{
 pub use paginate::{
     items_at, link_next, value_at, CursorPaginator, HeaderTokenPaginator, LinkHeaderPaginator,
     NextPage, OffsetPaginator, Page, PageItem, PageNumberPaginator, PageOutcome, Pages, Paginator,
-    TokenPaginator,
+    RemainingPages, TokenPaginator,
 };
 pub use ratelimit::{RateLimit, RateLimitStats, RateLimiter};
 pub use redact::redact_url;

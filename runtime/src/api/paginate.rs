@@ -85,8 +85,30 @@ pub enum NextPage {
     Request(Request),
     /// All the remaining pages, known in advance (page numbers or offsets up to a known
     /// total). They are fetched [`Pages::concurrency`] at a time, in order, and the
-    /// paginator is only asked for their items (their `next` is ignored).
+    /// paginator is only asked for their items (their `next` is ignored). The listing
+    /// ends early at an empty page (a total that overstates the items).
     Remaining(Vec<Request>),
+    /// Like [`Remaining`](Self::Remaining), made one request at a time as they are
+    /// fetched, so a huge (or bogus) total costs nothing up front. The built-in
+    /// paginators use it.
+    RemainingLazy(RemainingPages),
+}
+
+/// The remaining pages of a known total, made as they are fetched (see
+/// [`NextPage::RemainingLazy`]).
+pub struct RemainingPages(Box<dyn Iterator<Item = Request>>);
+
+impl RemainingPages {
+    /// The requests `iter` yields, taken one at a time.
+    pub fn new(iter: impl Iterator<Item = Request> + 'static) -> Self {
+        RemainingPages(Box::new(iter))
+    }
+}
+
+impl std::fmt::Debug for RemainingPages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RemainingPages")
+    }
 }
 
 /// A way of paging through a listing. Implement it for an API none of the built-in
@@ -181,7 +203,9 @@ pub fn items_at(
             format!(
                 "the response has no `{}` (body: {})",
                 shown_path(path),
-                redact::excerpt(&response.body, 120)
+                response
+                    .secrets
+                    .redact(&redact::excerpt(&response.body, 120))
             ),
         )),
     }
@@ -490,10 +514,14 @@ impl Paginator for PageNumberPaginator {
                         "the response does not say how many pages there are".into(),
                     )
                 })?;
-                let rest = (self.first_page + 1..self.first_page.saturating_add(pages))
-                    .map(|p| self.page_request(request, p))
-                    .collect();
-                NextPage::Remaining(rest)
+                let (param, request) = (self.page_param.clone(), request.clone());
+                let rest =
+                    (self.first_page + 1..self.first_page.saturating_add(pages)).map(move |p| {
+                        let mut next = request.clone();
+                        next.set_query(&param, p);
+                        next
+                    });
+                NextPage::RemainingLazy(RemainingPages::new(rest))
             } else {
                 NextPage::Done
             };
@@ -594,12 +622,16 @@ impl Paginator for OffsetPaginator {
         let next = match total {
             Some(total) if offset == 0 => {
                 let total = total?;
-                let rest = (1..)
-                    .map(|i| i * step)
-                    .take_while(|o| *o < total)
-                    .map(|o| self.offset_request(request, o))
-                    .collect();
-                NextPage::Remaining(rest)
+                let (param, request) = (self.offset_param.clone(), request.clone());
+                let rest = (1u64..)
+                    .map_while(move |i| i.checked_mul(step))
+                    .take_while(move |o| *o < total)
+                    .map(move |o| {
+                        let mut next = request.clone();
+                        next.set_query(&param, o);
+                        next
+                    });
+                NextPage::RemainingLazy(RemainingPages::new(rest))
             }
             Some(_) => NextPage::Done,
             None => NextPage::Request(self.offset_request(request, offset + step)),
@@ -803,6 +835,15 @@ impl CursorPaginator {
 }
 
 impl Paginator for CursorPaginator {
+    /// A GraphQL query is a read sent as a POST: declared idempotent, so its 5xx and
+    /// timeouts are retried like a GET's.
+    fn first_request(&mut self, mut request: Request) -> Result<Request, ApiError> {
+        if matches!(self.target, CursorTarget::Variable(_)) && request.idempotent.is_none() {
+            request.idempotent = Some(true);
+        }
+        Ok(request)
+    }
+
     fn next_page(
         &mut self,
         request: &Request,
@@ -832,6 +873,18 @@ impl Paginator for CursorPaginator {
         let cursor = token_text(info.and_then(|i| i.get(&self.end_cursor_field)));
         let items = items_at(&mut body, &self.items_attr, response)?;
         let next = match (has_next, cursor) {
+            (true, None) => {
+                // Ending here would silently drop every later page.
+                return Err(pagination_error(
+                    response,
+                    format!(
+                        "`{}` is true but `{}` is missing or empty at `{}`: cannot fetch the next page",
+                        self.has_next_field,
+                        self.end_cursor_field,
+                        shown_path(&self.page_info_attr)
+                    ),
+                ));
+            }
             (true, Some(cursor)) => {
                 let mut next = request.clone();
                 match &self.target {
@@ -1016,6 +1069,7 @@ impl Stream for Pages {
                 fetched: 0,
                 concurrency: this.concurrency,
                 max_pages: this.max_pages,
+                last_digest: None,
             };
             this.stream = Some(
                 stream::unfold(run, |mut run| async move {
@@ -1049,6 +1103,18 @@ struct Run {
     fetched: u64,
     concurrency: usize,
     max_pages: Option<u64>,
+    /// A digest of the items of the page fetched last (sequential paging).
+    last_digest: Option<u64>,
+}
+
+/// A digest of a page's items, to notice a page served twice in a row.
+fn items_digest(items: &[Value]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for item in items {
+        item.to_string().hash(&mut h);
+    }
+    h.finish()
 }
 
 impl Run {
@@ -1071,8 +1137,12 @@ impl Run {
             RunState::Next(request) => Some(self.fetch(request).await),
             RunState::Known(mut pages) => match pages.next().await? {
                 Ok((request, response)) => {
-                    let page = self.parse(&request, response).map(|(page, _)| page);
-                    if page.is_ok() {
+                    let page = self
+                        .parse(&request, response)
+                        .and_then(|(page, _)| self.check_repeat(page));
+                    // An empty page ends a known total early: a total that overstates
+                    // the items (a bogus `x-total-pages`) costs one request, not millions.
+                    if page.as_ref().is_ok_and(|p| !p.items.is_empty()) {
                         self.state = RunState::Known(pages);
                     }
                     Some(page)
@@ -1085,6 +1155,7 @@ impl Run {
     async fn fetch(&mut self, request: Request) -> Result<Page, ApiError> {
         let response = self.client.send(request.clone()).await?;
         let (page, next) = self.parse(&request, response)?;
+        let page = self.check_repeat(page)?;
         self.state = match next {
             NextPage::Done => RunState::Done,
             NextPage::Request(next) => {
@@ -1100,25 +1171,51 @@ impl Run {
                     RunState::Next(next)
                 }
             }
-            NextPage::Remaining(mut rest) => {
-                let left = usize::try_from(self.left()).unwrap_or(usize::MAX);
-                rest.truncate(left);
-                let client = self.client.clone();
-                RunState::Known(
-                    stream::iter(rest)
-                        .map(move |request| {
-                            let client = client.clone();
-                            async move {
-                                let response = client.send(request.clone()).await?;
-                                Ok((request, response))
-                            }
-                        })
-                        .buffered(self.concurrency)
-                        .boxed_local(),
-                )
-            }
+            NextPage::Remaining(rest) => self.known(RemainingPages::new(rest.into_iter())),
+            NextPage::RemainingLazy(rest) => self.known(rest),
         };
         Ok(page)
+    }
+
+    /// An API that answers every page past the end with its last page would be followed
+    /// forever (or up to a bogus total): the same items twice in a row end the listing
+    /// with an error.
+    fn check_repeat(&mut self, page: Page) -> Result<Page, ApiError> {
+        let digest = items_digest(&page.items);
+        if !page.items.is_empty() && self.last_digest == Some(digest) {
+            self.state = RunState::Done;
+            return Err(ApiError::Pagination {
+                url: page.url,
+                message: format!(
+                    "page {} has the same {} items as page {}: the API repeats a page \
+                     instead of ending (stop on a short or empty page, or use a total)",
+                    page.number,
+                    page.items.len(),
+                    page.number - 1
+                ),
+            });
+        }
+        self.last_digest = Some(digest);
+        Ok(page)
+    }
+
+    /// Fetches known remaining pages, [`Run::concurrency`] at a time, at most as many as
+    /// are left; the iterator makes each request only when it is about to be sent.
+    fn known(&self, rest: RemainingPages) -> RunState {
+        let left = usize::try_from(self.left()).unwrap_or(usize::MAX);
+        let client = self.client.clone();
+        RunState::Known(
+            stream::iter(rest.0.take(left))
+                .map(move |request| {
+                    let client = client.clone();
+                    async move {
+                        let response = client.send(request.clone()).await?;
+                        Ok((request, response))
+                    }
+                })
+                .buffered(self.concurrency)
+                .boxed_local(),
+        )
     }
 
     fn parse(

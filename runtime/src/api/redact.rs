@@ -88,6 +88,64 @@ fn is_secret_param(name: &str) -> bool {
     CONTAINS.iter().any(|s| name.contains(s)) || EXACT.contains(&name.as_str())
 }
 
+/// Secret values known to the client for one exchange: the connection's secrets given to
+/// [`ApiClientBuilder::secret`](super::ApiClientBuilder::secret), the values of sensitive
+/// headers (`Authorization`, [`secret_header`](super::ApiClientBuilder::secret_header)),
+/// the URL's password and token-like query values. Every message built from a response
+/// (status errors and their body excerpts, JSON errors, connection-test messages) passes
+/// through [`Secrets::redact`], so a server that echoes the request leaks nothing.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Secrets(Vec<String>);
+
+impl Secrets {
+    /// Values shorter than this are not treated as secrets: redacting `ab` everywhere would
+    /// garble messages and protect nothing.
+    const MIN_LEN: usize = 4;
+
+    /// Adds a secret value.
+    pub(crate) fn add(&mut self, value: &str) {
+        let value = value.trim();
+        if value.chars().count() >= Self::MIN_LEN && !self.0.iter().any(|v| v == value) {
+            self.0.push(value.to_string());
+            // Longest first, so a value containing another is replaced whole.
+            self.0.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        }
+    }
+
+    /// Adds a header value and, for `<scheme> <credential>` (`Bearer t0k`), the credential.
+    pub(crate) fn add_header_value(&mut self, value: &str) {
+        self.add(value);
+        if let Some((_, credential)) = value.trim().split_once(' ') {
+            self.add(credential);
+        }
+    }
+
+    /// Adds the URL's password and the values of its token-like query parameters.
+    pub(crate) fn add_url(&mut self, url: &Url) {
+        if let Some(p) = url.password() {
+            self.add(p);
+            let decoded = percent_encoding::percent_decode_str(p).decode_utf8_lossy();
+            self.add(&decoded);
+        }
+        for (k, v) in url.query_pairs() {
+            if is_secret_param(&k) {
+                self.add(&v);
+            }
+        }
+    }
+
+    /// The text with every known secret replaced by `***`.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for v in &self.0 {
+            if out.contains(v.as_str()) {
+                out = out.replace(v.as_str(), MASK);
+            }
+        }
+        out
+    }
+}
+
 /// Text on one line (runs of whitespace become one space), at most `max` characters,
 /// with `…` when cut.
 pub(crate) fn one_line(text: &str, max: usize) -> String {
@@ -183,6 +241,18 @@ mod tests {
         );
         let url = Url::parse("http://h/x?q=1").unwrap();
         assert_eq!(redact_url(&url), "http://h/x?q=1");
+    }
+
+    #[test]
+    fn known_secrets_are_redacted_longest_first() {
+        let mut s = Secrets::default();
+        s.add_header_value("Bearer T0kenValue");
+        s.add("ab");
+        s.add_url(&Url::parse("http://u:P%40ss1@h/x?access_token=QueryTok&page=2").unwrap());
+        assert_eq!(
+            s.redact("echo: Bearer T0kenValue / T0kenValue / P@ss1 / QueryTok / ab / page=2"),
+            "echo: *** / *** / *** / *** / ab / page=2"
+        );
     }
 
     #[test]

@@ -4,7 +4,9 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use std::time::{Duration, SystemTime};
 
 /// How the client retries: connection errors, timeouts and 5xx responses are retried
-/// with exponential backoff and jitter; 429 and 503 responses wait for their
+/// with exponential backoff and jitter, for idempotent requests only (a POST or PATCH is
+/// retried only when refused before it reached the server, or on a 429, unless declared
+/// with [`Request::idempotent`](super::Request::idempotent)); 429 and 503 responses wait for their
 /// `Retry-After` (seconds or an HTTP date), capped by [`max_retry_after`]. Every retry
 /// counts against [`max_retries`]; other 4xx responses are never retried.
 ///

@@ -53,7 +53,11 @@ pub(crate) fn bind_all_mysql(mut q: MySqlQuery<'_>, params: Vec<Value>) -> MySql
             Value::Int(i) => q.bind(i),
             Value::Float(f) => q.bind(f),
             Value::Text(s) => q.bind(s),
-            Value::DateTime(d) => q.bind(d),
+            // As a DATETIME, not a TIMESTAMP (what sqlx sends for `DateTime<Utc>`): MariaDB
+            // turns a TIMESTAMP parameter outside 1970..2038 into NULL, without a word,
+            // while DevLake's `datetime(3)` columns hold years 1000 to 9999. The
+            // connection's time zone is UTC, so the naive value is the UTC instant.
+            Value::DateTime(d) => q.bind(d.naive_utc()),
             Value::Json(j) => q.bind(j.to_string()),
             Value::Bytes(b) => q.bind(b),
         };

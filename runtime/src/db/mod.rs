@@ -77,9 +77,10 @@ pub enum DbError {
     /// The database cannot be reached or opened.
     #[error("cannot connect to {url}: {message}")]
     Connect {
-        /// Redacted URL.
+        /// Where: `host:port` for a server (its redacted URL in parentheses), the path for
+        /// SQLite.
         url: String,
-        /// Driver message.
+        /// Why, in a few words (`connection refused`, `no answer within 20 s`...).
         message: String,
     },
     /// A statement failed.
@@ -90,6 +91,18 @@ pub enum DbError {
         /// Driver error.
         #[source]
         source: sqlx::Error,
+    },
+    /// A statement got no answer within the statement timeout (see [`Db`]).
+    #[error(
+        "{context}: no answer from the database within {secs} s (statement timeout; set \
+         {STATEMENT_TIMEOUT_ENV}=<seconds> to change it, 0 for none)",
+        secs = after.as_secs_f64()
+    )]
+    Timeout {
+        /// The operation and table.
+        context: String,
+        /// The timeout that fired.
+        after: Duration,
     },
     /// A value could not be decoded.
     #[error("{0}")]
@@ -111,11 +124,32 @@ enum Conn {
     Postgres(sqlx::PgConnection),
 }
 
+/// The environment variable that sets the statement timeout, in seconds (`0`: none).
+pub const STATEMENT_TIMEOUT_ENV: &str = "DEVLAKE_DB_STATEMENT_TIMEOUT";
+
+/// The statement timeout when [`STATEMENT_TIMEOUT_ENV`] is not set: long enough for the
+/// biggest batch or scope delete, short enough that a frozen database ends the subtask
+/// with an error instead of leaving it silent forever.
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// What a client-side guard adds to the server's own timeout: the server answers a
+/// timed-out statement with an error (and the connection stays usable); the guard only
+/// fires when the server does not answer at all (frozen, network gone).
+const GUARD_GRACE: Duration = Duration::from_secs(5);
+
 /// One connection to a DevLake database.
+///
+/// Every statement runs under a **statement timeout**, [`DEFAULT_STATEMENT_TIMEOUT`] unless
+/// `DEVLAKE_DB_STATEMENT_TIMEOUT` (seconds, `0` for none) or [`Db::set_statement_timeout`]
+/// says otherwise: PostgreSQL's `statement_timeout` and MariaDB's `max_statement_time`
+/// end a statement that runs or waits on a lock too long, and a client-side guard a little
+/// later ends one the server never answers. Either way the error names the operation and
+/// table and says `no answer from the database within N s`.
 pub struct Db {
     conn: Conn,
     url: DbUrl,
     in_tx: bool,
+    statement_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for Db {
@@ -145,9 +179,15 @@ impl Db {
     /// Connects to a parsed URL.
     pub async fn connect_url(url: DbUrl) -> Result<Db, DbError> {
         let fail = |e: sqlx::Error| DbError::Connect {
-            url: url.redacted(),
-            message: one_line(&e.to_string()),
+            url: match &url {
+                DbUrl::MySql(s) | DbUrl::Postgres(s) => {
+                    format!("{}:{} ({})", s.host, s.port, url.redacted())
+                }
+                DbUrl::Sqlite { .. } => url.redacted(),
+            },
+            message: connect_reason(&e),
         };
+        let statement_timeout = statement_timeout_from_env()?;
         let conn = match &url {
             DbUrl::Sqlite { path } => {
                 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -225,11 +265,47 @@ impl Db {
                 )
             }
         };
-        Ok(Db {
+        let mut db = Db {
             conn,
             url,
             in_tx: false,
-        })
+            statement_timeout: None,
+        };
+        db.set_statement_timeout(statement_timeout).await?;
+        Ok(db)
+    }
+
+    /// Sets the statement timeout of this connection (`None`: none). See [`Db`].
+    pub async fn set_statement_timeout(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> Result<(), DbError> {
+        // Whole milliseconds, at least one: `0` means "no timeout" to both servers.
+        let ms = timeout.map(|t| t.as_millis().max(1)).unwrap_or(0);
+        match self.dialect() {
+            Dialect::Postgres => {
+                self.execute_raw(&format!("SET statement_timeout = {ms}"))
+                    .await?
+            }
+            Dialect::MySql => {
+                let secs = ms as f64 / 1000.0;
+                // MariaDB; MySQL has no such variable and only the guard applies there.
+                if let Err(e) = self
+                    .execute_raw(&format!("SET SESSION max_statement_time = {secs}"))
+                    .await
+                {
+                    tracing::debug!("no server-side statement timeout on this server: {e}");
+                }
+            }
+            Dialect::Sqlite => {}
+        }
+        self.statement_timeout = timeout;
+        Ok(())
+    }
+
+    /// The statement timeout in force (`None`: none).
+    pub fn statement_timeout(&self) -> Option<Duration> {
+        self.statement_timeout
     }
 
     /// The SQL dialect.
@@ -260,27 +336,24 @@ impl Db {
         params: Vec<Value>,
         types: Option<&[ColumnType]>,
     ) -> Result<u64, DbError> {
-        let ctx = || statement_context(sql);
+        let limit = self.statement_timeout;
         let n = match &mut self.conn {
             Conn::Sqlite(c) => {
                 let q = decode::bind_all_sqlite(sqlx::query(sql), params);
-                q.execute(&mut *c)
-                    .await
-                    .map_err(|e| DbError::query(ctx(), e))?
+                guarded(sql, limit, q.execute(&mut *c))
+                    .await?
                     .rows_affected()
             }
             Conn::MySql(c) => {
                 let q = decode::bind_all_mysql(sqlx::query(sql), params);
-                q.execute(&mut *c)
-                    .await
-                    .map_err(|e| DbError::query(ctx(), e))?
+                guarded(sql, limit, q.execute(&mut *c))
+                    .await?
                     .rows_affected()
             }
             Conn::Postgres(c) => {
                 let q = decode::bind_all_pg(sqlx::query(sql), params, types);
-                q.execute(&mut *c)
-                    .await
-                    .map_err(|e| DbError::query(ctx(), e))?
+                guarded(sql, limit, q.execute(&mut *c))
+                    .await?
                     .rows_affected()
             }
         };
@@ -289,8 +362,8 @@ impl Db {
 
     /// Runs a statement without parameters (DDL, several statements separated by `;`).
     pub async fn execute_raw(&mut self, sql: &str) -> Result<(), DbError> {
-        let ctx = statement_context(sql);
-        with_conn!(self, c => c.execute(sql).await.map(|_| ()).map_err(|e| DbError::query(ctx, e)))
+        let limit = self.statement_timeout;
+        with_conn!(self, c => guarded(sql, limit, c.execute(sql)).await.map(|_| ()))
     }
 
     /// Fetches every row of a query as [`Value`]s, decoding each column by the database's
@@ -300,27 +373,21 @@ impl Db {
         sql: &str,
         params: Vec<Value>,
     ) -> Result<Vec<Vec<Value>>, DbError> {
-        let ctx = || statement_context(sql);
+        let limit = self.statement_timeout;
         match &mut self.conn {
             Conn::Sqlite(c) => {
-                let rows = decode::bind_all_sqlite(sqlx::query(sql), params)
-                    .fetch_all(&mut *c)
-                    .await
-                    .map_err(|e| DbError::query(ctx(), e))?;
+                let q = decode::bind_all_sqlite(sqlx::query(sql), params);
+                let rows = guarded(sql, limit, q.fetch_all(&mut *c)).await?;
                 rows.iter().map(decode::sqlite_row).collect()
             }
             Conn::MySql(c) => {
-                let rows = decode::bind_all_mysql(sqlx::query(sql), params)
-                    .fetch_all(&mut *c)
-                    .await
-                    .map_err(|e| DbError::query(ctx(), e))?;
+                let q = decode::bind_all_mysql(sqlx::query(sql), params);
+                let rows = guarded(sql, limit, q.fetch_all(&mut *c)).await?;
                 rows.iter().map(decode::mysql_row).collect()
             }
             Conn::Postgres(c) => {
-                let rows = decode::bind_all_pg(sqlx::query(sql), params, None)
-                    .fetch_all(&mut *c)
-                    .await
-                    .map_err(|e| DbError::query(ctx(), e))?;
+                let q = decode::bind_all_pg(sqlx::query(sql), params, None);
+                let rows = guarded(sql, limit, q.fetch_all(&mut *c)).await?;
                 rows.iter().map(decode::pg_row).collect()
             }
         }
@@ -434,12 +501,91 @@ impl Db {
     }
 }
 
+/// How long a server has to accept a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+
 async fn connect_timeout<T>(
     fut: impl std::future::Future<Output = Result<T, sqlx::Error>>,
 ) -> Result<T, sqlx::Error> {
-    match tokio::time::timeout(Duration::from_secs(20), fut).await {
+    match tokio::time::timeout(CONNECT_TIMEOUT, fut).await {
         Ok(r) => r,
-        Err(_) => Err(sqlx::Error::PoolTimedOut),
+        Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+        ))),
+    }
+}
+
+/// Why a connection failed, in a few words: the OS's reason for network errors
+/// (`connection refused`), the server's message for a refusal (`Access denied for user
+/// 'u'@'h'`: it names the user, never the password).
+fn connect_reason(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            "connection refused".into()
+        }
+        sqlx::Error::Io(io) => one_line(&io.to_string()),
+        sqlx::Error::Database(db) => one_line(db.message()),
+        sqlx::Error::Tls(t) => format!("TLS: {}", one_line(&t.to_string())),
+        other => one_line(&other.to_string()),
+    }
+}
+
+/// [`STATEMENT_TIMEOUT_ENV`], else [`DEFAULT_STATEMENT_TIMEOUT`].
+fn statement_timeout_from_env() -> Result<Option<Duration>, DbError> {
+    let Ok(raw) = std::env::var(STATEMENT_TIMEOUT_ENV) else {
+        return Ok(Some(DEFAULT_STATEMENT_TIMEOUT));
+    };
+    match raw.trim().parse::<f64>() {
+        Ok(0.0) => Ok(None),
+        Ok(s) if s.is_finite() && s > 0.0 => Ok(Some(Duration::from_secs_f64(s))),
+        _ => Err(DbError::Url(format!(
+            "{STATEMENT_TIMEOUT_ENV} must be a number of seconds (0 for no timeout)"
+        ))),
+    }
+}
+
+/// Runs one statement under the timeout: a server-side timeout error (PostgreSQL 57014,
+/// MariaDB 1969) or no answer at all by the timeout plus [`GUARD_GRACE`] becomes
+/// [`DbError::Timeout`]; any other error is named by the statement's operation and table.
+async fn guarded<T>(
+    sql: &str,
+    limit: Option<Duration>,
+    fut: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, DbError> {
+    let result = match limit {
+        None => fut.await,
+        Some(limit) => match tokio::time::timeout(limit + GUARD_GRACE, fut).await {
+            Ok(r) => r,
+            Err(_) => {
+                return Err(DbError::Timeout {
+                    context: statement_context(sql),
+                    after: limit,
+                })
+            }
+        },
+    };
+    result.map_err(|e| match (limit, is_timeout(&e)) {
+        (Some(after), true) => DbError::Timeout {
+            context: statement_context(sql),
+            after,
+        },
+        _ => DbError::query(statement_context(sql), e),
+    })
+}
+
+/// Whether the server ended a statement for its statement timeout.
+fn is_timeout(e: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = e else {
+        return false;
+    };
+    match db.code().as_deref() {
+        // PostgreSQL: query_canceled, from statement_timeout.
+        Some("57014") => db.message().contains("statement timeout"),
+        // MariaDB: ER_STATEMENT_TIMEOUT (max_statement_time exceeded).
+        _ => db
+            .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+            .is_some_and(|m| m.number() == 1969),
     }
 }
 
@@ -447,12 +593,84 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// A short description of a statement for error messages: its first words, no values.
+/// What a statement does, for error messages: its operation and table
+/// (`INSERT INTO _tool_x`, `SELECT FROM _tool_x`), never its values; for anything else,
+/// its first words. At most 80 characters, cut on a character boundary.
 fn statement_context(sql: &str) -> String {
-    let words: Vec<&str> = sql.split_whitespace().take(6).collect();
-    let mut s = words.join(" ");
-    if s.len() > 80 {
-        s.truncate(80);
+    let words: Vec<&str> = sql.split_whitespace().collect();
+    let upper = |w: &str| w.to_ascii_uppercase();
+    let op = words.first().map(|w| upper(w)).unwrap_or_default();
+    // The word after which the table name comes, per operation.
+    let marker = match op.as_str() {
+        "SELECT" | "DELETE" => Some("FROM"),
+        "INSERT" | "REPLACE" => Some("INTO"),
+        "UPDATE" => Some("UPDATE"),
+        "CREATE" | "DROP" | "ALTER" | "TRUNCATE" | "ANALYZE" => Some("TABLE"),
+        _ => None,
+    };
+    let table = marker.and_then(|m| {
+        let at = words.iter().position(|w| upper(w) == m)?;
+        words[at + 1..]
+            .iter()
+            .find(|w| !matches!(upper(w).as_str(), "IF" | "NOT" | "EXISTS" | "IGNORE"))
+            .map(|w| {
+                w.split('(')
+                    .next()
+                    .unwrap_or(w)
+                    .trim_matches(|c| matches!(c, '`' | '"' | '\'' | ';' | ','))
+                    .to_string()
+            })
+            .filter(|t| !t.is_empty())
+    });
+    let s = match (table, marker) {
+        (Some(t), Some("UPDATE")) => format!("UPDATE {t}"),
+        (Some(t), Some(m))
+            if op == "SELECT" || op == "DELETE" || op == "INSERT" || op == "REPLACE" =>
+        {
+            format!("{op} {m} {t}")
+        }
+        (Some(t), Some(_)) => format!("{op} TABLE {t}"),
+        _ => words.iter().take(6).copied().collect::<Vec<_>>().join(" "),
+    };
+    match s.char_indices().nth(80) {
+        Some((cut, _)) => s[..cut].to_string(),
+        None => s,
     }
-    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statement_context;
+
+    /// Issue 12 item 10: the operation and the table, not six column names; no panic
+    /// inside a multi-byte character.
+    #[test]
+    fn statement_context_names_operation_and_table() {
+        for (sql, want) in [
+            (
+                "SELECT \"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\" FROM \"_tool_x_pipelines\" WHERE id > ? LIMIT 100",
+                "SELECT FROM _tool_x_pipelines",
+            ),
+            (
+                "INSERT INTO `_raw_x_s` (`params`, `data`) VALUES (?, ?)",
+                "INSERT INTO _raw_x_s",
+            ),
+            ("UPDATE \"t\" SET a = 1", "UPDATE t"),
+            ("DELETE FROM t WHERE p = ?", "DELETE FROM t"),
+            (
+                "CREATE TABLE IF NOT EXISTS \"_tool_y\" (id int)",
+                "CREATE TABLE _tool_y",
+            ),
+            ("COMMIT", "COMMIT"),
+            ("SET statement_timeout = 5", "SET statement_timeout = 5"),
+        ] {
+            assert_eq!(statement_context(sql), want, "{sql}");
+        }
+        // 80 characters of which many are multi-byte, cut at a char boundary.
+        let long = format!("SELECT 1 FROM \"{}\"", "é".repeat(100));
+        let got = statement_context(&long);
+        assert_eq!(got.chars().count(), 80);
+        let words = format!("CALL {}", "ü".repeat(100));
+        assert_eq!(statement_context(&words).chars().count(), 80);
+    }
 }

@@ -56,11 +56,10 @@ impl DbUrl {
     /// Parses a URL; the error names what is wrong without echoing a password.
     pub fn parse(raw: &str) -> Result<DbUrl, DbError> {
         let raw = raw.trim();
+        // Messages never quote the URL, even redacted: a malformed one (`mysql:u:pw@h/x`)
+        // has no reliable place for the password, so they name the problem only.
         let (scheme, rest) = raw.split_once(':').ok_or_else(|| {
-            DbError::Url(format!(
-                "db_url {:?} has no scheme (expected sqlite:, mysql:// or postgres://)",
-                redact_str(raw)
-            ))
+            DbError::Url("db_url has no scheme (expected sqlite:, mysql:// or postgres://)".into())
         })?;
         let base = scheme
             .split('+')
@@ -68,12 +67,14 @@ impl DbUrl {
             .unwrap_or(scheme)
             .to_ascii_lowercase();
         match base.as_str() {
-            "sqlite" | "sqlite3" => Ok(DbUrl::Sqlite { path: sqlite_path(rest) }),
+            "sqlite" | "sqlite3" => Ok(DbUrl::Sqlite {
+                path: sqlite_path(rest),
+            }),
             "mysql" | "mariadb" => Ok(DbUrl::MySql(server(raw, 3306)?)),
             "postgres" | "postgresql" | "pg" => Ok(DbUrl::Postgres(server(raw, 5432)?)),
             other => Err(DbError::Url(format!(
-                "unsupported database URL scheme {other:?} in {:?} (expected sqlite, mysql or postgres)",
-                redact_str(raw)
+                "db_url: unsupported database URL scheme {} (expected sqlite, mysql or postgres)",
+                shown_scheme(other)
             ))),
         }
     }
@@ -128,21 +129,36 @@ fn sqlite_path(rest: &str) -> Option<PathBuf> {
     }
 }
 
-/// Removes `user:password@` from a string that failed to parse, for messages.
-pub(crate) fn redact_str(raw: &str) -> String {
-    match (raw.find("://"), raw.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let auth = &raw[s + 3..at];
-            let user = auth.split(':').next().unwrap_or("");
-            format!("{}{}:***{}", &raw[..s + 3], user, &raw[at..])
-        }
-        _ => raw.to_string(),
+/// A scheme for a message: quoted when it looks like one (letters, digits, `+-.`, at most
+/// 20), else not shown, since text before the first `:` may be a user or a password.
+fn shown_scheme(scheme: &str) -> String {
+    let plausible = !scheme.is_empty()
+        && scheme.len() <= 20
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    if plausible {
+        format!("{scheme:?}")
+    } else {
+        "(not shown)".into()
     }
 }
 
 fn server(raw: &str, default_port: u16) -> Result<ServerUrl, DbError> {
+    let kind = if default_port == 3306 {
+        "mysql"
+    } else {
+        "postgres"
+    };
+    let form = format!("expected {kind}://user:password@host:port/database");
+    // url's messages name the problem (`invalid port number`), never the input.
     let parsed = url::Url::parse(raw)
-        .map_err(|e| DbError::Url(format!("invalid db_url {:?}: {e}", redact_str(raw))))?;
+        .map_err(|e| DbError::Url(format!("db_url is not a valid URL ({e}): {form}")))?;
+    if !raw.contains("://") {
+        return Err(DbError::Url(format!(
+            "db_url has no `//` after the scheme: {form}"
+        )));
+    }
     let decode = |s: &str| {
         percent_encoding::percent_decode_str(s)
             .decode_utf8_lossy()
@@ -150,10 +166,7 @@ fn server(raw: &str, default_port: u16) -> Result<ServerUrl, DbError> {
     };
     let host = parsed.host_str().unwrap_or("").to_string();
     if host.is_empty() {
-        return Err(DbError::Url(format!(
-            "db_url {:?} has no host",
-            redact_str(raw)
-        )));
+        return Err(DbError::Url(format!("db_url has no host: {form}")));
     }
     let mut out = ServerUrl {
         host,
@@ -165,10 +178,7 @@ fn server(raw: &str, default_port: u16) -> Result<ServerUrl, DbError> {
         charset: None,
     };
     if out.database.is_empty() {
-        return Err(DbError::Url(format!(
-            "db_url {:?} names no database",
-            redact_str(raw)
-        )));
+        return Err(DbError::Url(format!("db_url names no database: {form}")));
     }
     for (k, v) in parsed.query_pairs() {
         match k.as_ref() {
@@ -227,5 +237,27 @@ mod tests {
             "{err}"
         );
         assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    /// Issue 12 item 5: a malformed URL is never echoed, redacted or not.
+    #[test]
+    fn malformed_urls_are_named_never_echoed() {
+        for (raw, needle) in [
+            ("mysql:u:PwLeak42@h/x", "no `//`"),
+            ("postgres:u:PwLeak42@h/x", "no `//`"),
+            ("u:PwLeak42@h/x", "unsupported database URL scheme \"u\""),
+            ("PwLeak42@h", "no scheme"),
+            ("mysql://u:PwLeak42@h:99999/x", "not a valid URL"),
+            ("mysql://u:PwLeak42@/x", "empty host"),
+            ("mysql://u:PwLeak42@h", "names no database"),
+            ("x y:PwLeak42@h", "(not shown)"),
+        ] {
+            let err = DbUrl::parse(raw).unwrap_err().to_string();
+            assert!(err.contains(needle), "{raw}: {err}");
+            assert!(
+                !err.contains("PwLeak42") && !err.contains("@h/"),
+                "{raw}: {err}"
+            );
+        }
     }
 }

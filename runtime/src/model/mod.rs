@@ -37,7 +37,7 @@ mod value;
 
 pub use columns::{columns, Column};
 pub use schema::{json_schema, model_info, ModelInfo};
-pub use secret::Secret;
+pub use secret::{serialize_redacted, Redacted, Secret};
 pub use value::{ColumnValue, DateTime, Json, Value, ValueError};
 
 /// Helpers called by the code that `#[derive(Model)]` generates.

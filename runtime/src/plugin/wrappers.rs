@@ -35,6 +35,57 @@ fn get<T: ColumnValue>(
     }
 }
 
+/// The longest scope id: DevLake keeps scope ids in `varchar(255)` columns.
+pub const MAX_SCOPE_ID_CHARS: usize = 255;
+
+/// A scope's `id`, checked up front so a bad one fails here with its field named, not deep
+/// in an INSERT: a string (or an integer, which tools send for numeric ids) that is
+/// non-empty, at most [`MAX_SCOPE_ID_CHARS`] characters and free of NUL bytes. A boolean or
+/// a fractional number is a wrong type, not an id.
+fn scope_id(raw: &Json, desc: &'static ModelDescriptor) -> Result<String, ModelError> {
+    let f = common_field(ModelKind::Scope, "id");
+    let invalid = |message: String| ModelError::Invalid {
+        model: desc.name,
+        field: f.json_name,
+        message,
+    };
+    let id = match codec::lookup(raw, f) {
+        None | Some(Json::Null) => {
+            return Err(ModelError::Missing {
+                model: desc.name,
+                field: f.json_name,
+            })
+        }
+        Some(Json::String(s)) => s.clone(),
+        Some(Json::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
+        Some(other) => {
+            return Err(invalid(format!(
+                "must be a string, got {}",
+                match other {
+                    Json::Number(_) => "a fractional number",
+                    other => crate::model::json_kind(other),
+                }
+            )))
+        }
+    };
+    let chars = id.chars().count();
+    if id.is_empty() {
+        return Err(invalid("must not be empty".into()));
+    }
+    if chars > MAX_SCOPE_ID_CHARS {
+        return Err(invalid(format!(
+            "is {chars} characters long; DevLake keeps at most {MAX_SCOPE_ID_CHARS}"
+        )));
+    }
+    if let Some(at) = id.chars().position(|c| c == '\0') {
+        return Err(invalid(format!(
+            "contains a NUL character (at character {})",
+            at + 1
+        )));
+    }
+    Ok(id)
+}
+
 fn check_object<M: Model>(raw: &Json) -> Result<(), ModelError> {
     if raw.is_object() {
         Ok(())
@@ -165,7 +216,7 @@ impl<S: Model> Scope<S> {
         let d = S::descriptor();
         let k = ModelKind::Scope;
         Ok(Scope {
-            id: get(raw, d, k, "id")?,
+            id: scope_id(raw, d)?,
             name: get(raw, d, k, "name")?,
             connection_id: get(raw, d, k, "connection_id")?,
             scope_config_id: get(raw, d, k, "scope_config_id")?,
@@ -255,11 +306,18 @@ impl<SC: Model> ScopeConfig<SC> {
         }
     }
 
-    /// Parses DevLake's JSON; `null` is treated as `{}` (so a config whose fields all have
-    /// defaults needs no JSON at all).
+    /// Parses DevLake's JSON. `null` (DevLake sends it for a scope without a scope config)
+    /// is the scope config's defaults: every field's `#[devlake(default = ...)]`, `None`
+    /// for an `Option`, and the type's empty value (`""`, `0`, `false`, `[]`, `{}`, an
+    /// enum's first variant) for the rest.
     pub fn from_json(raw: &Json) -> Result<Self, ModelError> {
-        let empty = Json::Object(Map::new());
-        let raw = if raw.is_null() { &empty } else { raw };
+        let defaults;
+        let raw = if raw.is_null() {
+            defaults = default_json(SC::descriptor());
+            &defaults
+        } else {
+            raw
+        };
         check_object::<SC>(raw)?;
         let d = SC::descriptor();
         let k = ModelKind::ScopeConfig;
@@ -274,7 +332,36 @@ impl<SC: Model> ScopeConfig<SC> {
     }
 }
 
-/// A plugin's empty scope config, for plugins that need no conversion options.
+/// The JSON of a model with every field at its default: absent where the model fills it
+/// (`Option`, `#[devlake(default = ...)]`), else the type's empty value.
+pub(crate) fn default_json(desc: &ModelDescriptor) -> Json {
+    use crate::model::ColumnType as T;
+    let mut m = Map::new();
+    for f in desc.fields.iter().filter(|f| f.required()) {
+        let v = match f.column_type {
+            T::String | T::Secret | T::Bytes => Json::from(""),
+            T::Integer => Json::from(0),
+            T::Float => Json::from(0.0),
+            T::Boolean => Json::from(false),
+            T::Array(_) => Json::Array(Vec::new()),
+            T::Object => Json::Object(Map::new()),
+            T::Enum(e) => e
+                .values
+                .first()
+                .map(|v| Json::from(*v))
+                .unwrap_or(Json::Null),
+            // No empty timestamp: left absent, so the model reports it missing.
+            T::DateTime => continue,
+        };
+        m.insert(f.json_name.to_string(), v);
+    }
+    Json::Object(m)
+}
+
+/// A plugin's empty scope config, for plugins that need no conversion options. The type
+/// is shared, its table is not: the plugin host stores each plugin's scope configs in
+/// `_tool_<plugin>_scopeconfigs` (plugin-info, migrations, conformance checks), never in
+/// the `_tool_devlake_scopeconfigs` declared here.
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(
     scope_config,
@@ -282,3 +369,90 @@ impl<SC: Model> ScopeConfig<SC> {
     name = "ScopeConfig"
 )]
 pub struct NoOptions {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DateTime;
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, crate::Enum)]
+    enum Env {
+        Staging,
+        Production,
+    }
+
+    #[derive(Debug, Clone, PartialEq, crate::Model)]
+    #[devlake(scope_config, table = "_tool_t_scopeconfigs")]
+    struct Sc {
+        env: String,
+        depth: i64,
+        strict: bool,
+        labels: Vec<String>,
+        kind: Env,
+        note: Option<String>,
+        since: Option<DateTime>,
+        #[devlake(default = "\"main\"")]
+        branch: String,
+    }
+
+    /// Issue 12 item 12: a `null` scope config is the scope config's defaults.
+    #[test]
+    fn null_scope_config_is_the_defaults() {
+        let sc = ScopeConfig::<Sc>::from_json(&Json::Null).unwrap();
+        assert_eq!(sc.name, "default");
+        assert_eq!(sc.entities, DomainType::ALL.to_vec());
+        assert_eq!(
+            sc.inner,
+            Sc {
+                env: String::new(),
+                depth: 0,
+                strict: false,
+                labels: vec![],
+                kind: Env::Staging,
+                note: None,
+                since: None,
+                branch: "main".into(),
+            }
+        );
+        // `{}` still requires what has no default.
+        let e = ScopeConfig::<Sc>::from_json(&serde_json::json!({})).unwrap_err();
+        assert!(e.to_string().contains("env"), "{e}");
+    }
+
+    #[derive(Debug, Clone, PartialEq, crate::Model)]
+    #[devlake(scope, table = "_tool_t_projects")]
+    struct Project {
+        url: Option<String>,
+    }
+
+    /// Issue 12 item 11: scope ids are checked up front, the message names the field.
+    #[test]
+    fn scope_ids_are_checked_up_front() {
+        let parse =
+            |id: Json| Scope::<Project>::from_json(&serde_json::json!({"id": id, "name": "n"}));
+        assert_eq!(parse("p1".into()).unwrap().id, "p1");
+        assert_eq!(parse(42.into()).unwrap().id, "42");
+        assert_eq!(
+            parse("é".repeat(255).into()).unwrap().id.chars().count(),
+            255
+        );
+        for (id, needle) in [
+            (
+                Json::from("x".repeat(256)),
+                "is 256 characters long; DevLake keeps at most 255",
+            ),
+            (
+                Json::from("a\0b"),
+                "contains a NUL character (at character 2)",
+            ),
+            (Json::from(""), "must not be empty"),
+            (Json::from(true), "must be a string, got a boolean"),
+            (Json::from(1.5), "must be a string, got a fractional number"),
+            (serde_json::json!(["p1"]), "must be a string, got an array"),
+        ] {
+            let e = parse(id.clone()).unwrap_err().to_string();
+            assert!(e.contains("field `id`") && e.contains(needle), "{id}: {e}");
+            assert_eq!(e.lines().count(), 1, "{e}");
+        }
+    }
+}

@@ -14,6 +14,39 @@ pub struct PluginHost<P: Plugin> {
     meta: PluginMeta,
     name: String,
     streams: Streams<P>,
+    scope_config: &'static crate::model::ModelDescriptor,
+}
+
+/// The table [`NoOptions`] declares; a host gives each plugin its own instead.
+const SHARED_SCOPE_CONFIG_TABLE: &str = "_tool_devlake_scopeconfigs";
+
+/// The scope config model of a plugin: its own, or for [`NoOptions`] (one type shared by
+/// every plugin) a copy whose table is the plugin's `_tool_<plugin>_scopeconfigs`, so two
+/// plugins never store their scope configs in one table. Leaked once per host: a few
+/// bytes for the life of the process, as every descriptor is `'static`.
+fn scope_config_descriptor<P: Plugin>(plugin: &str) -> &'static crate::model::ModelDescriptor {
+    let desc = P::ScopeConfig::descriptor();
+    if desc.table != SHARED_SCOPE_CONFIG_TABLE {
+        return desc;
+    }
+    let table: &'static str = Box::leak(format!("_tool_{plugin}_scopeconfigs").into_boxed_str());
+    Box::leak(Box::new(crate::model::ModelDescriptor {
+        name: desc.name,
+        table,
+        kind: desc.kind,
+        crate_name: desc.crate_name,
+        fields: desc.fields,
+    }))
+}
+
+/// Replaces the identifier `from` by `to` in every string of a JSON value.
+fn rename_in_json(v: &mut Json, from: &str, to: &str) {
+    match v {
+        Json::String(s) if s.contains(from) => *s = s.replace(from, to),
+        Json::Array(a) => a.iter_mut().for_each(|x| rename_in_json(x, from, to)),
+        Json::Object(m) => m.values_mut().for_each(|x| rename_in_json(x, from, to)),
+        _ => {}
+    }
 }
 
 impl<P: Plugin> std::fmt::Debug for PluginHost<P> {
@@ -30,7 +63,9 @@ fn input<T>(what: &str, r: std::result::Result<T, crate::model::ModelError>) -> 
 }
 
 /// The parts of a subtask context (`{"db_url","connection","scope","scope_config","options"}`).
-#[derive(Debug, Clone)]
+/// Its `Debug` hides the database password and every connection value (see
+/// [`redacted_debug`]).
+#[derive(Clone)]
 pub struct TaskContext {
     /// DevLake's database URL.
     pub db_url: String,
@@ -42,6 +77,44 @@ pub struct TaskContext {
     pub scope_config: Json,
     /// Options.
     pub options: Map<String, Json>,
+}
+
+impl std::fmt::Debug for TaskContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskContext")
+            .field("db_url", &redacted_db_url(&self.db_url))
+            .field(
+                "connection",
+                &format_args!("{}", redacted_debug(&self.connection)),
+            )
+            .field("scope", &self.scope)
+            .field("scope_config", &self.scope_config)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+/// A database URL for `Debug`: its redacted form, or nothing when it does not parse (a
+/// malformed URL has no reliable place for the password).
+pub(crate) fn redacted_db_url(raw: &str) -> String {
+    crate::db::DbUrl::parse(raw)
+        .map(|u| u.redacted())
+        .unwrap_or_else(|_| "(malformed, not shown)".into())
+}
+
+/// A connection's JSON for `Debug`: its keys, values hidden. The raw JSON does not say
+/// which fields are [`Secret`](crate::Secret)s, so none is shown.
+pub(crate) fn redacted_debug(v: &Json) -> String {
+    match v {
+        Json::Object(m) => format!(
+            "{{{}}}",
+            m.keys()
+                .map(|k| format!("{k:?}: ****"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => format!("({}, not shown)", crate::model::json_kind(other)),
+    }
 }
 
 impl TaskContext {
@@ -89,7 +162,19 @@ impl TaskContext {
             .cloned()
             .unwrap_or(Json::Null);
         let options = match get("options", "options") {
-            Some(Json::Object(o)) => o.clone(),
+            Some(Json::Object(o)) => {
+                // A string `"true"` or a number would silently run a full collect.
+                match o.get("incremental") {
+                    None | Some(Json::Null) | Some(Json::Bool(_)) => {}
+                    Some(other) => {
+                        return Err(Error::input(format!(
+                            "context field \"options.incremental\" must be true or false, got {}",
+                            crate::model::json_kind(other)
+                        )))
+                    }
+                }
+                o.clone()
+            }
             None | Some(Json::Null) => Map::new(),
             Some(_) => {
                 return Err(Error::input(
@@ -114,12 +199,35 @@ impl<P: Plugin> PluginHost<P> {
             .map(str::to_string)
             .unwrap_or_else(|| meta.default_plugin_name());
         let streams = plugin.streams();
+        let scope_config = scope_config_descriptor::<P>(&name);
         PluginHost {
             plugin,
             meta,
             name,
             streams,
+            scope_config,
         }
+    }
+
+    /// The scope config model as this plugin stores it (see [`NoOptions`]).
+    pub fn scope_config_descriptor(&self) -> &'static crate::model::ModelDescriptor {
+        self.scope_config
+    }
+
+    /// The plugin's migration scripts, with [`NoOptions`]' shared table name replaced by
+    /// this plugin's own (see [`PluginHost::scope_config_descriptor`]).
+    pub fn migrations(&self) -> Vec<crate::migration::MigrationScript> {
+        let scripts = self.plugin.migrations();
+        if std::ptr::eq(self.scope_config, P::ScopeConfig::descriptor()) {
+            return scripts;
+        }
+        let renamed = serde_json::to_value(&scripts).and_then(|mut v| {
+            rename_in_json(&mut v, SHARED_SCOPE_CONFIG_TABLE, self.scope_config.table);
+            serde_json::from_value(v)
+        });
+        // The scripts are the plugin's own values, so the round trip cannot fail; if it
+        // did, the original scripts are still right for every other table.
+        renamed.unwrap_or(scripts)
     }
 
     /// The plugin name.
@@ -149,7 +257,10 @@ impl<P: Plugin> PluginHost<P> {
             description: self.plugin.description(&self.name),
             connection_model_info: model_info::<P::Connection>(),
             scope_model_info: model_info::<P::ToolScope>(),
-            scope_config_model_info: model_info::<P::ScopeConfig>(),
+            scope_config_model_info: crate::model::ModelInfo {
+                json_schema: crate::model::json_schema(self.scope_config),
+                table_name: self.scope_config.table.into(),
+            },
             tool_model_infos: self
                 .streams
                 .tool_models()
@@ -159,7 +270,7 @@ impl<P: Plugin> PluginHost<P> {
                     table_name: d.table.into(),
                 })
                 .collect(),
-            migration_scripts: self.plugin.migrations(),
+            migration_scripts: self.migrations(),
             plugin_path,
             subtask_metas: self.streams.subtask_metas(&self.name),
             extension: "datasource".into(),
@@ -344,5 +455,55 @@ impl<P: Plugin> PluginHost<P> {
     /// The domain id of a tool-model row.
     pub fn domain_id<M: Model>(&self, connection_id: i64, key: &[String]) -> String {
         crate::stream::domain_id::<M>(connection_id, key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 12 item 7: `Debug` of a task context shows neither the password nor the token,
+    /// whether the URL parses or not.
+    #[test]
+    fn debug_hides_db_password_and_connection_values() {
+        for url in [
+            "mysql://u:PwLeak42@127.0.0.1:3306/lake",
+            "mysql:u:PwLeak42@127.0.0.1/lake",
+        ] {
+            let task = TaskContext::from_json(&serde_json::json!({
+                "db_url": url,
+                "connection": {"id": 1, "token": "TokLeak42"},
+                "scope": {"id": "p1", "name": "p1"},
+            }))
+            .unwrap();
+            let shown = format!("{task:?} {task:#?}");
+            assert!(
+                !shown.contains("PwLeak42") && !shown.contains("TokLeak42"),
+                "{shown}"
+            );
+            assert!(shown.contains("\"token\": ****"), "{shown}");
+            assert!(shown.contains("p1"), "the rest is shown: {shown}");
+        }
+    }
+
+    /// Issue 12 item 11: `options.incremental` must be a boolean.
+    #[test]
+    fn incremental_must_be_a_boolean() {
+        let ctx = |inc: Json| {
+            TaskContext::from_json(&serde_json::json!({
+                "db_url": "sqlite://",
+                "connection": {"id": 1},
+                "scope": {"id": "p1", "name": "p1"},
+                "options": {"incremental": inc},
+            }))
+        };
+        assert!(ctx(true.into()).is_ok() && ctx(Json::Null).is_ok());
+        for bad in [Json::from("true"), Json::from(1)] {
+            let e = ctx(bad.clone()).unwrap_err().to_string();
+            assert!(
+                e.contains("\"options.incremental\" must be true or false"),
+                "{bad}: {e}"
+            );
+        }
     }
 }

@@ -37,13 +37,18 @@ pub fn parse_level(level: Option<&str>) -> Level {
     }
 }
 
-/// Installs the subscriber (once per process; later calls are ignored).
+/// Installs the subscriber (once per process; later calls are ignored). Colours only when
+/// both stdout and stderr are terminals: DevLake reads them through pipes and stores the
+/// lines, where escape codes are noise.
 pub fn init(level: Level) {
+    use std::io::IsTerminal;
     let writer = std::io::stderr
         .with_max_level(Level::ERROR)
         .or_else(std::io::stdout);
+    let ansi = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
     let _ = tracing_subscriber::fmt()
         .with_max_level(level)
+        .with_ansi(ansi)
         .event_format(LevelColon)
         .with_writer(writer)
         .try_init();

@@ -10,7 +10,7 @@
 //! itself (SIGSTOP) before doing anything: attach a debugger
 //! (`gdb -p <pid>` / `lldb -p <pid>` / your IDE), set breakpoints, then continue.
 
-mod host;
+pub(crate) mod host;
 pub mod logging;
 mod output;
 
@@ -137,8 +137,39 @@ fn help(name: &str, meta: &PluginMeta) -> String {
 
 fn parse_arg(method: &str, index: usize, name: &str, raw: &str) -> Result<Json, Failure> {
     serde_json::from_str(raw).map_err(|e| {
-        Failure::from(Error::input(format!("{method}: argument {index} <{name}> is not valid JSON ({e}); every argument is JSON, so strings are quoted: '\"{}\"'", raw.chars().take(40).collect::<String>().replace('"', ""))))
+        // Never echo the argument: it may hold a password or a token (a context carries the
+        // database URL and the connection). Name the argument and the place instead.
+        Failure::from(Error::input(format!(
+            "{method}: argument {index} <{name}> is not valid JSON: {}; every argument is JSON, \
+             so strings are quoted, e.g. '\"value\"'",
+            json_error_place(&e)
+        )))
     })
+}
+
+/// What a JSON syntax error is and where (`line L column C`), without any of the input.
+/// For syntax errors serde_json's message is one of its fixed phrases (`expected value`,
+/// `trailing characters`...); anything else is named by category only, so no wording can
+/// carry input text.
+pub(crate) fn json_error_place(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let at = format!(" at line {} column {}", e.line(), e.column());
+    let what = match e.classify() {
+        Category::Eof => "unexpected end of input".to_string(),
+        Category::Syntax => {
+            let text = e.to_string();
+            let phrase = text.strip_suffix(&at).unwrap_or("syntax error");
+            // The fixed phrases are short words; anything else is not trusted.
+            if phrase.len() <= 60 && !phrase.contains(['"', '\'', '`']) {
+                phrase.to_string()
+            } else {
+                "syntax error".to_string()
+            }
+        }
+        Category::Data => "unexpected data".to_string(),
+        Category::Io => "read error".to_string(),
+    };
+    format!("{what}{at}")
 }
 
 /// Absolute path of `run.sh`: `$DEVLAKE_PLUGIN_DIR`, else the working directory (DevLake

@@ -44,7 +44,8 @@ const TOP_KEYS: [&str; 6] = [
 ];
 
 /// A parsed run file: JSON as DevLake would send it, checked against the plugin's models.
-#[derive(Debug, Clone)]
+/// Its `Debug` hides the database password and every connection value.
+#[derive(Clone)]
 pub struct RunFile {
     /// Database URL, when the file gives one.
     pub db: Option<String>,
@@ -58,6 +59,22 @@ pub struct RunFile {
     pub scopes: Vec<Json>,
     /// Extra task options.
     pub options: Map<String, Json>,
+}
+
+impl std::fmt::Debug for RunFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::protocol::host::{redacted_db_url, redacted_debug};
+        f.debug_struct("RunFile")
+            .field("db", &self.db.as_deref().map(redacted_db_url))
+            .field(
+                "connection",
+                &format_args!("{}", redacted_debug(&self.connection)),
+            )
+            .field("scope_config", &self.scope_config)
+            .field("scopes", &self.scopes)
+            .field("options", &self.options)
+            .finish()
+    }
 }
 
 /// Reads a run file from disk and checks it against plugin `P`'s models.
@@ -149,7 +166,8 @@ pub fn parse<P: Plugin>(
         ctx.check_keys(&at, &obj, P::ToolScope::descriptor())?;
         let id = match obj.get("id") {
             Some(Json::String(s)) if !s.is_empty() => s.clone(),
-            Some(Json::Number(n)) => n.to_string(),
+            // Integers are ids tools send as numbers; 1.5 or true is a mistake.
+            Some(Json::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
             Some(_) => {
                 return Err(Error::input(format!(
                     "{label}: {at}: `id` must be a non-empty string"
@@ -417,5 +435,27 @@ mod tests {
         assert_eq!(closest("tokn", &["token", "name"]), Some("token"));
         assert_eq!(closest("conection", &TOP_KEYS), Some("connection"));
         assert_eq!(closest("zzzzzz", &["token"]), None);
+    }
+
+    /// Issue 12 item 7: `Debug` of a run file shows neither the password nor the token.
+    #[test]
+    fn debug_hides_db_password_and_connection_values() {
+        let file = RunFile {
+            db: Some("mysql://u:PwLeak42@127.0.0.1:3306/lake".into()),
+            connection: serde_json::json!({"id": 1, "token": "TokLeak42"}),
+            scope_config: Json::Null,
+            scopes: vec![serde_json::json!({"id": "p1"})],
+            options: Map::new(),
+        };
+        let shown = format!("{file:?} {file:#?}");
+        assert!(
+            !shown.contains("PwLeak42") && !shown.contains("TokLeak42"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("mysql://u:***@127.0.0.1:3306/lake"),
+            "{shown}"
+        );
+        assert!(shown.contains("\"token\": ****"), "{shown}");
     }
 }

@@ -189,6 +189,16 @@ impl<'a> Args<'a> {
     }
 }
 
+/// An unknown argument for a message: a flag is quoted; anything else (a URL given without
+/// `--db`, a token) is named by its position only, as it may hold a secret.
+fn shown_arg(arg: &str, position: usize) -> String {
+    if arg.starts_with('-') && arg.len() <= 40 && !arg.contains([':', '@', '/']) {
+        format!("{arg:?}")
+    } else {
+        format!("#{position} (not a flag; value not shown)")
+    }
+}
+
 fn parse_run(args: &[String]) -> Result<RunOptions> {
     let mut a = Args { items: args, i: 0 };
     let (mut config, mut db, mut streams, mut incremental) = (None, None, Vec::new(), false);
@@ -216,7 +226,8 @@ fn parse_run(args: &[String]) -> Result<RunOptions> {
             }
             other => {
                 return Err(Error::input(format!(
-                    "standalone run: unknown argument {other:?} (see standalone --help)"
+                    "standalone run: unknown argument {} (see standalone --help)",
+                    shown_arg(other, a.i)
                 )))
             }
         }
@@ -307,7 +318,8 @@ fn parse_dbs(args: &[String]) -> Result<Vec<String>> {
             "--db" => dbs.push(a.value(flag, inline)?.to_string()),
             other => {
                 return Err(Error::input(format!(
-                    "standalone conformance: unknown argument {other:?} (expected --db)"
+                    "standalone conformance: unknown argument {} (expected --db)",
+                    shown_arg(other, a.i)
                 )))
             }
         }
@@ -406,7 +418,7 @@ pub async fn run<P: Plugin>(host: &PluginHost<P>, opts: &RunOptions) -> Result<(
     let reporter = Reporter::new(opts.format, opts.log_level);
     let mut db = Db::connect(&db_url).await?;
     reporter.start(host.name(), &db.redacted_url(), file.scopes.len());
-    let applied = crate::migration::apply(&mut db, host.name(), &host.plugin().migrations())
+    let applied = crate::migration::apply(&mut db, host.name(), &host.migrations())
         .await
         .map_err(|e| Error::msg(format!("migrations: {e}")))?;
     reporter.migrations(

@@ -85,8 +85,11 @@ impl Reporter {
         let multi = (format == Format::Progress)
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         let writer = LogWriter(multi.clone());
+        // Colours only on a terminal: a redirected log keeps no escape codes.
+        let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
         let _ = tracing_subscriber::fmt()
             .with_max_level(level)
+            .with_ansi(ansi)
             .with_target(false)
             .without_time()
             .with_writer(move || writer.clone())

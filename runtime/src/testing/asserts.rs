@@ -28,7 +28,35 @@ where
     let tool = stream.extract(raw, ctx)?;
     sink.set_source(origin_for(ctx, stream), ctx.domain_id(&tool));
     stream.convert(&tool, ctx, &mut sink)?;
-    Ok(sink.take::<M>())
+    decode_rows::<M>(&sink).map_err(crate::Error::msg)
+}
+
+/// The sink's rows of model `M`, decoded back into `M`. Unlike [`DomainSink::take`],
+/// which skips a row it cannot decode, a row that fails is an error naming it: otherwise
+/// a converter whose every row fails would compare as 0 rows == 0 rows.
+fn decode_rows<M: Model>(sink: &DomainSink) -> std::result::Result<Vec<M>, String> {
+    let desc = M::descriptor();
+    let layout = crate::stream::Layout::of(desc);
+    let idx: Vec<usize> = desc
+        .fields
+        .iter()
+        .map(|f| {
+            layout
+                .columns()
+                .iter()
+                .position(|c| c.name == f.name)
+                .expect("a model's layout has its fields")
+        })
+        .collect();
+    sink.rows_of(desc)
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let mut vals = idx.iter().map(|&c| row[c].clone());
+            M::from_values(&mut vals)
+                .map_err(|e| format!("{} row {i} cannot be decoded: {e}", desc.name))
+        })
+        .collect()
 }
 
 fn origin_for<P: Plugin, S: Stream<P>>(ctx: &Context<P>, stream: &S) -> Origin {
@@ -119,7 +147,8 @@ pub fn assert_stream_convert_with<P, S, M>(
         sink.push(e)
             .unwrap_or_else(|e| panic!("stream {name}: expected rows: {e}"));
     }
-    let expected: Vec<M> = sink.take();
+    let expected: Vec<M> =
+        decode_rows(&sink).unwrap_or_else(|e| panic!("stream {name}: expected rows: {e}"));
     let mut problems = Vec::new();
     if got.len() != expected.len() {
         problems.push(format!(
@@ -378,5 +407,57 @@ pub async fn assert_plugin_run<P: Plugin>(
         pipeline,
         subtasks,
         tables,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ColumnType, ColumnValue, Value, ValueError};
+
+    /// A value that writes but never reads back, like a codec bug would.
+    #[derive(Debug, Clone, PartialEq)]
+    struct OneWay;
+
+    impl ColumnValue for OneWay {
+        const TYPE: ColumnType = ColumnType::String;
+        fn to_value(&self) -> Value {
+            Value::Text("one-way".into())
+        }
+        fn from_value(_: Value) -> std::result::Result<Self, ValueError> {
+            Err(ValueError::Invalid("never decodes".into()))
+        }
+        fn from_json(_: &Json) -> std::result::Result<Self, ValueError> {
+            Ok(OneWay)
+        }
+        fn to_json(&self) -> Json {
+            Json::from("one-way")
+        }
+    }
+
+    #[derive(Debug, Clone, PartialEq, crate::Model)]
+    #[devlake(table = "one_ways")]
+    struct Row {
+        #[devlake(primary_key)]
+        id: String,
+        v: OneWay,
+    }
+
+    /// Issue 12: rows that fail to decode are an error, not 0 rows that compare equal.
+    #[test]
+    fn rows_that_do_not_decode_are_an_error() {
+        let mut sink = DomainSink::new(Dialect::Sqlite, "s", 1, &[Row::descriptor()]);
+        sink.push(Row {
+            id: "a".into(),
+            v: OneWay,
+        })
+        .unwrap();
+        let e = decode_rows::<Row>(&sink).unwrap_err();
+        assert!(
+            e.contains("Row row 0 cannot be decoded") && e.contains("never decodes"),
+            "{e}"
+        );
+        // What the assertion used to compare: nothing on either side.
+        assert!(sink.take::<Row>().is_empty());
     }
 }

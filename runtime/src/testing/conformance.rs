@@ -178,7 +178,7 @@ pub fn plugin_models<P: Plugin>(host: &PluginHost<P>) -> Vec<&'static ModelDescr
     let mut models = vec![
         P::Connection::descriptor(),
         P::ToolScope::descriptor(),
-        P::ScopeConfig::descriptor(),
+        host.scope_config_descriptor(),
     ];
     for m in host.streams().tool_models() {
         if !models.iter().any(|d| std::ptr::eq(*d, m)) {
@@ -211,7 +211,7 @@ pub async fn database_checks<P: Plugin>(host: &PluginHost<P>, target: &str) -> V
         Ok(d) => d,
         Err(e) => return fail_both(format!("cannot connect to the fresh database: {e}")),
     };
-    let scripts = host.plugin().migrations();
+    let scripts = host.migrations();
     let mut apply = Vec::new();
     match crate::migration::apply(&mut db, host.name(), &scripts).await {
         Err(e) => apply.push(e.to_string()),

@@ -56,6 +56,6 @@ pub use context::{
     TEST_SCOPE_ID, TEST_SCOPE_NAME,
 };
 pub use dataflow::{DataFlowTester, TableOptions};
-pub use db::{Backend, TestDatabase};
+pub use db::{ci, Backend, TestDatabase, SKIP_LOG_ENV};
 #[cfg(feature = "fixtures")]
 pub use fixtures::{fixture_name, Fixture, FixtureServer, FixtureServerBuilder, Fixtures};

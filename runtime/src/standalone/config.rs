@@ -73,6 +73,7 @@ impl std::fmt::Debug for RunFile {
             .field("scope_config", &self.scope_config)
             .field("scopes", &self.scopes)
             .field("options", &self.options)
+            .field("project", &self.project)
             .finish()
     }
 }
@@ -446,6 +447,7 @@ mod tests {
             scope_config: Json::Null,
             scopes: vec![serde_json::json!({"id": "p1"})],
             options: Map::new(),
+            project: Some("demo".into()),
         };
         let shown = format!("{file:?} {file:#?}");
         assert!(

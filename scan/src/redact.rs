@@ -86,6 +86,25 @@ impl Redactor {
         out
     }
 
+    /// Learns the secret values of a command line (after `--token`-like flags, after `=` in
+    /// `--token=`/`TOKEN=` forms), so they are scrubbed wherever they show up again (a
+    /// program echoing its arguments).
+    pub fn learn_argv(&mut self, argv: &[String]) {
+        let mut next_is_secret = false;
+        for a in argv {
+            if next_is_secret {
+                self.add(a);
+                next_is_secret = false;
+            } else if let Some((name, value)) = a.split_once('=') {
+                if is_secret_name(name.trim_start_matches('-')) {
+                    self.add(value);
+                }
+            } else if a.starts_with('-') && is_secret_name(a.trim_start_matches('-')) {
+                next_is_secret = true;
+            }
+        }
+    }
+
     /// A command line with secrets scrubbed: known values, URL passwords, the value after
     /// `--token`-like flags and after `=` in `--token=`/`TOKEN=` forms.
     pub fn argv(&self, argv: &[String]) -> Vec<String> {

@@ -66,6 +66,7 @@ impl Session {
         for s in config.secrets() {
             redactor.add(s);
         }
+        redactor.learn_argv(&argv);
         let s = Session {
             kind: kind.to_string(),
             argv,

@@ -69,7 +69,10 @@ fn keys_are_matched_to_the_exact_host() {
         dir.path(),
         &env(&[
             ("DEVELOCITY_URL", "http://scans.example.com.evil.org"),
-            ("DEVELOCITY_ACCESS_KEY", "scans.example.com=k1;example.com=k2"),
+            (
+                "DEVELOCITY_ACCESS_KEY",
+                "scans.example.com=k1;example.com=k2",
+            ),
         ]),
     );
     assert_eq!(c.key_for("http://scans.example.com.evil.org"), None);
@@ -102,7 +105,10 @@ fn a_malformed_key_entry_is_warned_about_without_the_key() {
 #[test]
 fn the_project_name_is_configured_else_cargo_else_the_folder() {
     let cargo = "[package]\nname = \"from-cargo\"\nversion = \"0.1.0\"\n";
-    let dir = project(Some("project_name = \"configured\"\nproject_id = \"p-1\"\n"), Some(cargo));
+    let dir = project(
+        Some("project_name = \"configured\"\nproject_id = \"p-1\"\n"),
+        Some(cargo),
+    );
     let c = config::load(dir.path(), &env(&[]));
     assert_eq!(c.project.name.as_deref(), Some("configured"));
     assert_eq!(c.project.id.as_deref(), Some("p-1"));
@@ -200,19 +206,48 @@ fn items_over_a_limit_are_dropped_with_one_warning_each() {
     assert!(c.tags.is_empty());
     let w = &c.warnings;
     assert_eq!(w.len(), 5, "{w:?}");
-    assert!(w.contains(&"custom value `v1000`: it is over the limit of 1000 custom values; it is dropped".to_string()), "{w:?}");
-    assert!(w.contains(&"custom value `huge`: its value is longer than 100000 characters; it is dropped".to_string()), "{w:?}");
-    assert!(w.contains(&"link `ftp`: its URL is not http(s); it is dropped".to_string()), "{w:?}");
-    assert!(w.contains(&"link `long`: its URL is longer than 100000 characters; it is dropped".to_string()), "{w:?}");
-    assert!(w.iter().any(|x| x.starts_with("tag `TTTT") && x.ends_with("is longer than 256 characters; it is dropped")), "{w:?}");
+    assert!(
+        w.contains(
+            &"custom value `v1000`: it is over the limit of 1000 custom values; it is dropped"
+                .to_string()
+        ),
+        "{w:?}"
+    );
+    assert!(
+        w.contains(
+            &"custom value `huge`: its value is longer than 100000 characters; it is dropped"
+                .to_string()
+        ),
+        "{w:?}"
+    );
+    assert!(
+        w.contains(&"link `ftp`: its URL is not http(s); it is dropped".to_string()),
+        "{w:?}"
+    );
+    assert!(
+        w.contains(
+            &"link `long`: its URL is longer than 100000 characters; it is dropped".to_string()
+        ),
+        "{w:?}"
+    );
+    assert!(
+        w.iter().any(|x| x.starts_with("tag `TTTT")
+            && x.ends_with("is longer than 256 characters; it is dropped")),
+        "{w:?}"
+    );
     // Over-limit items do not stop publishing.
     assert!(!c.invalid_file);
 
-    let many: Vec<String> = (0..config::MAX_TAGS + 1).map(|i| format!("\"t{i:03}\"")).collect();
+    let many: Vec<String> = (0..config::MAX_TAGS + 1)
+        .map(|i| format!("\"t{i:03}\""))
+        .collect();
     let dir = project(Some(&format!("tags = [{}]\n", many.join(", "))), None);
     let c = config::load(dir.path(), &env(&[]));
     assert_eq!(c.tags.len(), config::MAX_TAGS);
-    assert_eq!(c.warnings, ["tag `t100` is over the limit of 100 tags; it is dropped"]);
+    assert_eq!(
+        c.warnings,
+        ["tag `t100` is over the limit of 100 tags; it is dropped"]
+    );
 }
 
 #[test]
@@ -231,21 +266,31 @@ fn an_invalid_file_gives_one_warning_with_file_line_and_key_and_blocks_publishin
         w.starts_with(&format!("{}:4: key `tags`: ", path.display())),
         "{w}"
     );
-    assert!(w.ends_with("; this Build Scan will not be published"), "{w}");
+    assert!(
+        w.ends_with("; this Build Scan will not be published"),
+        "{w}"
+    );
     assert!(!w.contains("CI"), "quoted values are not echoed: {w}");
 
     // An unknown key, and a variable that is not set.
-    let dir = project(Some("project_name = \"x\"\nacces_key = \"secretvalue\"\n"), None);
+    let dir = project(
+        Some("project_name = \"x\"\nacces_key = \"secretvalue\"\n"),
+        None,
+    );
     let w = &config::load(dir.path(), &env(&[])).warnings;
     assert_eq!(w.len(), 1);
     assert!(w[0].contains(":2: key `acces_key`: unknown field"), "{w:?}");
     assert!(!w[0].contains("secretvalue"), "{w:?}");
 
-    let dir = project(Some("[custom_values]\nA = \"1\"\nB = \"${NOT_SET_VAR}\"\n"), None);
+    let dir = project(
+        Some("[custom_values]\nA = \"1\"\nB = \"${NOT_SET_VAR}\"\n"),
+        None,
+    );
     let c = config::load(dir.path(), &env(&[]));
     assert_eq!(c.warnings.len(), 1);
     assert!(
-        c.warnings[0].contains(":3: key `custom_values.B`: environment variable NOT_SET_VAR is not set"),
+        c.warnings[0]
+            .contains(":3: key `custom_values.B`: environment variable NOT_SET_VAR is not set"),
         "{:?}",
         c.warnings
     );

@@ -258,11 +258,12 @@ pub fn publish(args: PublishArgs) -> Result<()> {
                 continue;
             }
         };
-        // The server the scan was meant for (the marker), else the configured one.
+        // The server configured now (it may have moved since), else the one the scan was
+        // meant for (the marker).
         let marker = std::fs::read_to_string(store.dir().join(format!("{id}.pending")))
             .ok()
             .filter(|s| !s.trim().is_empty());
-        let Some(server) = marker.or_else(|| cfg.server.clone()) else {
+        let Some(server) = cfg.server.clone().or(marker) else {
             eprintln!("warning: {id}: no Build Scan server is configured");
             failed += 1;
             continue;

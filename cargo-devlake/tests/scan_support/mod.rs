@@ -139,8 +139,8 @@ pub fn written_scan(out: &Output) -> (PathBuf, PathBuf) {
     let err = String::from_utf8_lossy(&out.stderr);
     let html = err
         .lines()
-        .filter_map(|l| l.strip_prefix("Build Scan written to "))
-        .last()
+        .rev()
+        .find_map(|l| l.strip_prefix("Build Scan written to "))
         .unwrap_or_else(|| panic!("no scan path printed:\n{err}"));
     let html = PathBuf::from(html.trim());
     (html.with_extension("json"), html)

@@ -177,6 +177,8 @@ fn cargo_test(krate: &PluginCrate, args: &TestArgs, session: &mut Session) -> Re
             .arg("--package")
             .arg(&krate.package)
             .arg("--no-fail-fast")
+            // `cargo test` passes a crate without tests; so does this.
+            .arg("--no-tests=pass")
             .arg("--tool-config-file")
             .arg(format!("devlake-scan:{}", tool_config.display()))
             .args(["--profile", NEXTEST_PROFILE]);

@@ -498,4 +498,76 @@ mod tests {
             "<span class=\"b\"></span><span class=\"f2 b\">ok</span> &lt;b&gt;"
         );
     }
+
+    #[test]
+    fn every_text_is_escaped_and_truncation_is_marked() {
+        use crate::model::*;
+        let evil = "<script>alert(1)</script>";
+        let scan = Scan {
+            schema: SCHEMA_NAME.into(),
+            schema_version: SCHEMA_VERSION,
+            id: "x".into(),
+            project: Project {
+                name: Some(evil.into()),
+                id: None,
+            },
+            tool: Tool {
+                name: "cargo-devlake".into(),
+                version: "0".into(),
+                runtime_version: None,
+            },
+            command: Command {
+                kind: "test".into(),
+                argv: vec![evil.into()],
+                cwd: evil.into(),
+            },
+            started_at: chrono::Utc::now(),
+            duration_ms: 1,
+            outcome: Outcome::Failure,
+            exit_code: 1,
+            environment: Environment::default(),
+            tags: vec![evil.into()],
+            links: vec![Link {
+                name: evil.into(),
+                url: "https://e.com/\"onmouseover=\"x".into(),
+            }],
+            custom_values: vec![CustomValue {
+                name: evil.into(),
+                value: evil.into(),
+            }],
+            console: Console {
+                lines: vec![ConsoleLine {
+                    t_ms: 0,
+                    stream: StdStream::Stdout,
+                    source: evil.into(),
+                    text: evil.into(),
+                }],
+                truncated: true,
+                dropped_bytes: 42,
+            },
+            tests: vec![TestCase {
+                suite: evil.into(),
+                name: evil.into(),
+                outcome: TestOutcome::Failed,
+                duration_ms: None,
+                output: Some(evil.into()),
+            }],
+            run: None,
+            timeline: vec![Span {
+                name: evil.into(),
+                kind: "step".into(),
+                start_ms: 0,
+                duration_ms: 1,
+                outcome: Outcome::Failure,
+            }],
+            warnings: vec![evil.into()],
+        };
+        let html = render_html(&scan);
+        assert!(!html.contains("<script>alert"), "unescaped text");
+        assert!(!html.contains("\"onmouseover"), "unescaped attribute");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("console truncated: 42 bytes not kept"));
+        // No network: nothing is loaded from anywhere.
+        assert!(!html.contains("src=") && !html.contains("<link"));
+    }
 }

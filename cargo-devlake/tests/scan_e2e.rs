@@ -181,7 +181,7 @@ fn a_failing_plugin_test_gives_a_failed_published_scan_without_the_secret() {
         assert!(scan.console.lines.iter().all(|l| !l.text.contains(SECRET)));
 
         let Some(chromium) = chromium() else { continue };
-        let dom = dump_dom(&chromium, &html);
+        let dom = dump_dom(&chromium, &html, "");
         assert!(
             dom.contains(r#"<span class="outcome" id="outcome">FAILED</span>"#),
             "{dom}"

@@ -1,6 +1,7 @@
 //! `cargo devlake scan record`: on a terminal (a real pty from util-linux `script`) the child
 //! is asked to keep cargo's colours, which the scan keeps; off a terminal nothing changes;
-//! `scan list --server` asks the server's search endpoint.
+//! `scan list --server` asks the server's search endpoint; the page's test filter, sorting and
+//! console search work in headless Chromium.
 
 mod scan_support;
 
@@ -115,4 +116,69 @@ fn scan_list_server_asks_the_search_endpoint() {
         "tag=CI&value=Branch%3Dmain&outcome=failure&since=2026-11-01T00%3A00%3A00%2B00%3A00"
     );
     assert_eq!(req.authorization.as_deref(), Some("Bearer readKey"));
+}
+
+const LIBTEST: &str = "echo '     Running tests/t.rs (target/debug/deps/t-0123abcd)'; echo 'test alpha ... ok'; echo 'test beta ... FAILED'; echo 'test gamma ... ignored'; echo 'failures:'; echo '---- beta stdout ----'; echo 'beta broke: needle'; echo 'failures:'; echo 'test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.10s'; exit 101";
+
+#[test]
+fn the_page_filters_sorts_and_searches_in_a_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cargo_devlake(
+        dir.path(),
+        &[
+            "scan",
+            "record",
+            "--kind",
+            "workspace-test",
+            "--",
+            "sh",
+            "-c",
+            LIBTEST,
+        ],
+    )
+    .env("CARGO_TARGET_DIR", dir.path().join("target"))
+    .env("DEVELOCITY_TAG_CI", "true")
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(101));
+    let (_, html) = written_scan(&out);
+    let Some(chromium) = chromium() else { return };
+
+    let dom = dump_dom(&chromium, &html, "");
+    assert!(dom.contains(r#"<span class="outcome" id="outcome">FAILED</span>"#));
+    assert!(dom.contains(r#"<span class="tag">CI</span>"#));
+    assert!(dom.contains("3 shown"));
+    // Failures first, with their output.
+    let rows: Vec<&str> = dom.split("<tr class=\"test").skip(1).collect();
+    assert!(
+        rows[0].contains("beta") && rows[0].contains("beta broke: needle"),
+        "{}",
+        rows[0]
+    );
+
+    // Only the passed ones.
+    let dom = dump_dom(&chromium, &html, "#outcome=passed");
+    assert!(dom.contains("1 shown"), "{dom}");
+    assert!(
+        dom.contains(r#"<tr class="test hidden" data-outcome="failed">"#),
+        "{dom}"
+    );
+    assert!(
+        dom.contains(r#"<tr class="test" data-outcome="passed">"#),
+        "{dom}"
+    );
+
+    // Sorted by name, descending: gamma, beta, alpha.
+    let dom = dump_dom(&chromium, &html, "#sort=2&desc=1");
+    let names: Vec<&str> = ["alpha", "beta", "gamma"].into_iter().collect();
+    let pos: Vec<usize> = names
+        .iter()
+        .map(|n| dom.find(&format!("<code>{n}</code>")).unwrap())
+        .collect();
+    assert!(pos[2] < pos[1] && pos[1] < pos[0], "{pos:?}");
+
+    // The console search hides the other lines.
+    let dom = dump_dom(&chromium, &html, "#console=needle");
+    assert!(dom.contains("1 matching lines"), "{dom}");
+    assert!(dom.contains(r#"<div class="l stdout hidden""#));
 }

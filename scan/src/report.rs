@@ -42,6 +42,10 @@ mark{background:#ffd54f;color:#000}
 
 const JS: &str = r#"
 (function(){
+  // Filters can come in the URL's fragment, to share a view: #test=..&outcome=failed&sort=3&console=..
+  var h={};
+  location.hash.replace(/^#/,'').split('&').forEach(function(p){
+    var i=p.indexOf('=');if(i>0)h[decodeURIComponent(p.slice(0,i))]=decodeURIComponent(p.slice(i+1));});
   var table=document.getElementById('tests');
   if(table){
     var body=table.tBodies[0];
@@ -67,18 +71,23 @@ const JS: &str = r#"
         var ok=(!want||r.getAttribute('data-outcome')===want)&&r.textContent.toLowerCase().indexOf(text)>=0;
         r.classList.toggle('hidden',!ok);if(ok)shown++;});
       document.getElementById('test-shown').textContent=shown+' shown';};
-    q.addEventListener('input',apply);o.addEventListener('change',apply);apply();
+    q.addEventListener('input',apply);o.addEventListener('change',apply);
+    if(h.test)q.value=h.test;
+    if(h.outcome)o.value=h.outcome;
+    apply();
+    if(h.sort&&ths[+h.sort]){ths[+h.sort].click();if(h.desc)ths[+h.sort].click();}
   }
   var cs=document.getElementById('console-search');
   if(cs){
     var lines=document.querySelectorAll('#console .l');
-    cs.addEventListener('input',function(){
+    var search=function(){
       var text=cs.value.toLowerCase(),n=0;
       Array.prototype.forEach.call(lines,function(l){
         var ok=!text||l.textContent.toLowerCase().indexOf(text)>=0;
         l.classList.toggle('hidden',!ok);if(ok&&text)n++;});
-      document.getElementById('console-count').textContent=text?n+' matching lines':'';
-    });
+      document.getElementById('console-count').textContent=text?n+' matching lines':'';};
+    cs.addEventListener('input',search);
+    if(h.console){cs.value=h.console;search();}
   }
 })();
 "#;

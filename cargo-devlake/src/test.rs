@@ -184,13 +184,13 @@ fn cargo_test(krate: &PluginCrate, args: &TestArgs, session: &mut Session) -> Re
             .args(["--profile", NEXTEST_PROFILE]);
         c
     } else {
-        let mut c = krate.cargo("test");
-        c.args(&args.cargo_test_args);
-        c
+        krate.cargo("test")
     };
     if args.release {
         c.arg("--release");
     }
+    // After `--release`: they may hold a `--` for the test binaries.
+    c.args(&args.cargo_test_args);
     let status = session
         .recorder()
         .run(&mut c, "cargo")
@@ -208,7 +208,14 @@ fn cargo_test(krate: &PluginCrate, args: &TestArgs, session: &mut Session) -> Re
         })
         .flatten()
     {
-        Some(xml) => devlake_scan::tests::from_junit(&xml).unwrap_or_default(),
+        Some(xml) => devlake_scan::tests::from_junit(&xml).unwrap_or_else(|e| {
+            session.recorder().print(
+                StdStream::Stderr,
+                "cargo-devlake",
+                &format!("warning: the Build Scan has no test results: {e}"),
+            );
+            Default::default()
+        }),
         None => {
             devlake_scan::tests::from_libtest(&session.recorder().console().lines[first_line..])
         }

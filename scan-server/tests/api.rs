@@ -136,6 +136,16 @@ async fn publishing_the_same_scan_twice_stores_it_once() {
     s.stop().await;
 }
 
+/// A refused upload: what, content type, encoding, body, status, what the error says.
+type BadUpload = (
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Vec<u8>,
+    u16,
+    &'static str,
+);
+
 /// Posts raw bytes; returns status and the JSON error.
 async fn post_raw(
     c: &reqwest::Client,
@@ -182,7 +192,7 @@ async fn bad_uploads_get_a_clear_4xx_and_store_nothing() {
     huge["warnings"] = serde_json::json!(["x".repeat(MAX_SCAN_BYTES)]);
     let huge = serde_json::to_vec(&huge).unwrap();
     let json = Some("application/json");
-    let cases: Vec<(&str, Option<&str>, Option<&str>, Vec<u8>, u16, &str)> = vec![
+    let cases: Vec<BadUpload> = vec![
         (
             "malformed JSON",
             json,

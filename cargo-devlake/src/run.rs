@@ -3,9 +3,12 @@
 pub mod plugin;
 
 use anyhow::{Context, Result};
+use devlake_scan::model::{Outcome, Span, StdStream};
+use devlake_scan::Session;
 use plugin::{CrateArgs, Profile};
+use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 const AFTER_HELP: &str = "\
 Runs `<plugin binary> standalone run ...`: every stream of every scope of the run file
@@ -82,22 +85,120 @@ impl RunArgs {
     }
 }
 
-/// Runs `cargo devlake run`. The plugin's exit code becomes ours; its error line is the
-/// only one printed.
+/// Runs `cargo devlake run`, recording a Build Scan of it. The plugin's exit code becomes
+/// ours; its error line is the only one printed.
 pub fn run(args: RunArgs) -> Result<()> {
     let krate = args.krate.locate()?;
-    let exe = krate.build(if args.debug {
-        Profile::Debug
-    } else {
-        Profile::Release
-    })?;
-    let status = Command::new(&exe)
-        .arg("standalone")
-        .args(args.forwarded())
-        .status()
-        .with_context(|| format!("cannot run {}", exe.display()))?;
-    if !status.success() {
-        std::process::exit(status.code().unwrap_or(1));
+    let mut session = crate::scan::start("run", &krate.dir, &krate.target_dir);
+    for s in connection_secrets(&args.config, &devlake_scan::config::process_env()) {
+        session.add_secret(&s);
     }
-    Ok(())
+    let result = run_recorded(&krate, &args, &mut session);
+    match result {
+        Ok(code) => {
+            session.finish(
+                code,
+                if code == 0 {
+                    Outcome::Success
+                } else {
+                    Outcome::Failure
+                },
+            );
+            if code != 0 {
+                std::process::exit(code);
+            }
+            Ok(())
+        }
+        Err(e) => {
+            session
+                .recorder()
+                .record(StdStream::Stderr, "cargo-devlake", &format!("error: {e:#}"));
+            session.finish(1, Outcome::Error);
+            Err(e)
+        }
+    }
+}
+
+/// Builds and runs the plugin through the scan's recorder; returns its exit code.
+fn run_recorded(krate: &plugin::PluginCrate, args: &RunArgs, session: &mut Session) -> Result<i32> {
+    let rec = session.recorder().clone();
+    let t0 = rec.now_ms();
+    let exe = krate.build_recorded(
+        if args.debug {
+            Profile::Debug
+        } else {
+            Profile::Release
+        },
+        Some(&rec),
+    )?;
+    session.timeline.push(Span {
+        name: "build".into(),
+        kind: "build".into(),
+        start_ms: t0,
+        duration_ms: rec.now_ms() - t0,
+        outcome: Outcome::Success,
+    });
+    let first_line = rec.console().lines.len();
+    let mut cmd = Command::new(&exe);
+    cmd.arg("standalone").args(args.forwarded());
+    // Progress bars draw on a terminal: when stderr is one, it stays the plugin's (and is not
+    // recorded); otherwise both streams are recorded.
+    let bars = std::io::stderr().is_terminal() && args.format.as_deref() != Some("json");
+    let status = if bars {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot run {}", exe.display()))?;
+        let pumps = rec.pump(&mut child, "plugin", true, false);
+        let status = child.wait()?;
+        for p in pumps {
+            let _ = p.join();
+        }
+        status
+    } else {
+        rec.run(&mut cmd, "plugin")
+            .with_context(|| format!("cannot run {}", exe.display()))?
+    };
+    let code = status.code().unwrap_or(1);
+    let lines = rec.console().lines[first_line..].to_vec();
+    let (report, spans) = devlake_scan::tests::from_run_output(&lines, code != 0);
+    session.run = Some(report);
+    session.timeline.extend(spans);
+    Ok(code)
+}
+
+/// The values of the run file's `[connection]` that are secrets: those read from the
+/// environment (`{ env = "X" }`, `${X}`) and those under secret-looking keys.
+fn connection_secrets(path: &std::path::Path, env: &devlake_scan::config::Env) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return vec![];
+    };
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return vec![];
+    };
+    let Some(conn) = doc.get("connection").and_then(|c| c.as_table_like()) else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for (key, item) in conn.iter() {
+        if let Some(var) = item
+            .as_table_like()
+            .and_then(|t| t.get("env"))
+            .and_then(|v| v.as_str())
+        {
+            out.extend(env.get(var).cloned());
+        } else if let Some(s) = item.as_str() {
+            let mut rest = s;
+            while let Some(i) = rest.find("${") {
+                let after = &rest[i + 2..];
+                let Some(j) = after.find('}') else { break };
+                out.extend(env.get(&after[..j]).cloned());
+                rest = &after[j + 1..];
+            }
+            if devlake_scan::redact::is_secret_name(key) {
+                out.push(s.to_string());
+            }
+        }
+    }
+    out
 }

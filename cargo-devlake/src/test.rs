@@ -4,6 +4,9 @@
 use crate::run::plugin::{excerpt, CrateArgs, PluginCrate, Profile};
 use anyhow::{Context, Result};
 use devlake::testing::conformance::{Check, Report};
+use devlake_scan::capture::Recorder;
+use devlake_scan::model::{Outcome, Span, StdStream, TestCase, TestOutcome};
+use devlake_scan::Session;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -47,15 +50,46 @@ pub struct TestArgs {
     pub cargo_test_args: Vec<String>,
 }
 
-/// Runs `cargo devlake test`.
+/// Runs `cargo devlake test`, recording a Build Scan of it.
 pub fn run(args: TestArgs) -> Result<()> {
-    let started = Instant::now();
     let krate = args.krate.locate()?;
+    let mut session = crate::scan::start("test", &krate.dir, &krate.target_dir);
+    let result = checks(&krate, &args, &mut session);
+    let outcome = match &result {
+        Ok(()) => Outcome::Success,
+        Err(e) if e.is::<ChecksFailed>() => Outcome::Failure,
+        Err(_) => Outcome::Error,
+    };
+    if let Err(e) = &result {
+        // main prints it after the scan's lines; the scan shows it too.
+        session
+            .recorder()
+            .record(StdStream::Stderr, "cargo-devlake", &format!("error: {e:#}"));
+    }
+    session.finish(if result.is_ok() { 0 } else { 1 }, outcome);
+    result
+}
+
+/// Some checks failed.
+#[derive(Debug)]
+struct ChecksFailed(usize, usize);
+
+impl std::fmt::Display for ChecksFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} of {} checks failed", self.0, self.1)
+    }
+}
+
+impl std::error::Error for ChecksFailed {}
+
+fn checks(krate: &PluginCrate, args: &TestArgs, session: &mut Session) -> Result<()> {
+    let started = Instant::now();
     let mut checks = Vec::new();
     if !args.no_cargo_test {
-        checks.push(cargo_test(&krate, &args)?);
+        checks.push(cargo_test(krate, args, session)?);
     }
-    let plugin = match conformance(&krate, &args) {
+    let t0 = session.recorder().now_ms();
+    let plugin = match conformance(krate, args, session.recorder()) {
         Ok(report) => {
             checks.extend(report.checks);
             report.plugin
@@ -65,7 +99,36 @@ pub fn run(args: TestArgs) -> Result<()> {
             krate.package.clone()
         }
     };
-    print_summary(&checks);
+    let conformance_failed = checks
+        .iter()
+        .skip(usize::from(!args.no_cargo_test))
+        .any(|c| !c.ok);
+    session.timeline.push(Span {
+        name: "conformance".into(),
+        kind: "step".into(),
+        start_ms: t0,
+        duration_ms: session.recorder().now_ms() - t0,
+        outcome: if conformance_failed {
+            Outcome::Failure
+        } else {
+            Outcome::Success
+        },
+    });
+    // Each conformance check is a test of the scan.
+    for c in checks.iter().filter(|c| c.name != "cargo test") {
+        session.tests.push(TestCase {
+            suite: "conformance".into(),
+            name: c.name.clone(),
+            outcome: if c.ok {
+                TestOutcome::Passed
+            } else {
+                TestOutcome::Failed
+            },
+            duration_ms: None,
+            output: (!c.ok).then(|| c.problems.join("\n")),
+        });
+    }
+    print_summary(&checks, session.recorder());
     if let Some(path) = &args.junit {
         std::fs::write(
             path,
@@ -75,36 +138,113 @@ pub fn run(args: TestArgs) -> Result<()> {
     }
     let failed = checks.iter().filter(|c| !c.ok).count();
     if failed > 0 {
-        anyhow::bail!("{failed} of {} checks failed", checks.len());
+        return Err(ChecksFailed(failed, checks.len()).into());
     }
     Ok(())
 }
 
-fn cargo_test(krate: &PluginCrate, args: &TestArgs) -> Result<Check> {
-    let mut c = krate.cargo("test");
+/// The plugin's own tests: with cargo-nextest where it is installed (its JUnit report gives
+/// the scan each test with its duration), with `cargo test` otherwise (libtest's output is
+/// parsed). Arguments after `--` are cargo test's, so they select `cargo test`, as does
+/// `DEVLAKE_SCAN_TEST_RUNNER=libtest`.
+fn cargo_test(krate: &PluginCrate, args: &TestArgs, session: &mut Session) -> Result<Check> {
+    let t0 = session.recorder().now_ms();
+    let first_line = session.recorder().console().lines.len();
+    let nextest = args.cargo_test_args.is_empty() && nextest_wanted();
+    let junit_path = krate
+        .target_dir
+        .join("nextest")
+        .join(NEXTEST_PROFILE)
+        .join("junit.xml");
+    let mut c = if nextest {
+        let tool_config = krate.target_dir.join("devlake-scans").join("nextest.toml");
+        std::fs::create_dir_all(krate.target_dir.join("devlake-scans"))?;
+        std::fs::write(&tool_config, NEXTEST_CONFIG)
+            .with_context(|| format!("cannot write {}", tool_config.display()))?;
+        let _ = std::fs::remove_file(&junit_path);
+        // `cargo nextest` takes `run` before the manifest flags.
+        let mut c = std::process::Command::new(crate::run::plugin::cargo());
+        c.args(["nextest", "run", "--manifest-path"])
+            .arg(&krate.manifest)
+            .arg("--package")
+            .arg(&krate.package)
+            .arg("--no-fail-fast")
+            .arg("--tool-config-file")
+            .arg(format!("devlake-scan:{}", tool_config.display()))
+            .args(["--profile", NEXTEST_PROFILE]);
+        c
+    } else {
+        let mut c = krate.cargo("test");
+        c.args(&args.cargo_test_args);
+        c
+    };
     if args.release {
         c.arg("--release");
     }
-    c.args(&args.cargo_test_args);
-    let status = c.status().context("cannot run cargo test")?;
+    let status = session
+        .recorder()
+        .run(&mut c, "cargo")
+        .context("cannot run cargo test")?;
+    let runner = if nextest {
+        "cargo nextest run"
+    } else {
+        "cargo test"
+    };
+    let (tests, mut spans) = match nextest
+        .then(|| std::fs::read_to_string(&junit_path).ok())
+        .flatten()
+    {
+        Some(xml) => devlake_scan::tests::from_junit(&xml).unwrap_or_default(),
+        None => {
+            devlake_scan::tests::from_libtest(&session.recorder().console().lines[first_line..])
+        }
+    };
+    if nextest {
+        for s in &mut spans {
+            s.start_ms += t0;
+        }
+    }
+    session.tests.extend(tests);
+    session.timeline.extend(spans);
     let problems = if status.success() {
         vec![]
     } else {
-        vec![format!("cargo test failed ({status}); its output is above")]
+        vec![format!("{runner} failed ({status}); its output is above")]
     };
     Ok(Check::new("cargo test", problems))
 }
 
+/// The nextest profile `cargo devlake test` runs with: every test, a JUnit report.
+const NEXTEST_PROFILE: &str = "devlake-scan";
+const NEXTEST_CONFIG: &str = "# Written by `cargo devlake test`: the Build Scan reads this JUnit report.\n[profile.devlake-scan]\nfail-fast = false\n\n[profile.devlake-scan.junit]\npath = \"junit.xml\"\n";
+
+/// Whether to run the tests with cargo-nextest: when it is installed, unless
+/// `DEVLAKE_SCAN_TEST_RUNNER=libtest`.
+fn nextest_wanted() -> bool {
+    match std::env::var("DEVLAKE_SCAN_TEST_RUNNER").as_deref() {
+        Ok("libtest") => false,
+        _ => std::process::Command::new(crate::run::plugin::cargo())
+            .args(["nextest", "--version"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success()),
+    }
+}
+
 /// Builds the binary and runs `standalone conformance`; a failure to get a report is one
 /// failed check.
-fn conformance(krate: &PluginCrate, args: &TestArgs) -> Result<Report, Check> {
+fn conformance(krate: &PluginCrate, args: &TestArgs, rec: &Recorder) -> Result<Report, Check> {
     let fail = |name: &str, msg: String| Check::new(name, vec![msg]);
     let exe = krate
-        .build(if args.release {
-            Profile::Release
-        } else {
-            Profile::Debug
-        })
+        .build_recorded(
+            if args.release {
+                Profile::Release
+            } else {
+                Profile::Debug
+            },
+            Some(rec),
+        )
         .map_err(|e| fail("build", format!("{e:#}")))?;
     let mut cmd: Vec<&str> = vec!["conformance", "--db", "sqlite"];
     for d in &args.dbs {
@@ -131,23 +271,24 @@ fn conformance(krate: &PluginCrate, args: &TestArgs) -> Result<Report, Check> {
         })
 }
 
-fn print_summary(checks: &[Check]) {
-    println!();
+fn print_summary(checks: &[Check], rec: &Recorder) {
+    let mut out = String::from("\n");
     for c in checks {
         if c.ok {
-            println!("ok      {}", c.name);
+            out.push_str(&format!("ok      {}\n", c.name));
         } else {
-            println!("FAILED  {}", c.name);
+            out.push_str(&format!("FAILED  {}\n", c.name));
             for p in &c.problems {
-                println!("          {p}");
+                out.push_str(&format!("          {p}\n"));
             }
         }
     }
     let failed = checks.iter().filter(|c| !c.ok).count();
-    println!(
+    out.push_str(&format!(
         "\ndevlake: {} passed, {failed} failed",
         checks.len() - failed
-    );
+    ));
+    rec.print(StdStream::Stdout, "cargo-devlake", &out);
 }
 
 fn xml_escape(s: &str) -> String {

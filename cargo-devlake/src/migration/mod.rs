@@ -51,6 +51,23 @@ pub struct AddArgs {
 /// Runs a migration subcommand.
 pub fn run(cmd: MigrationCommand) -> Result<()> {
     match cmd {
+        // `--check` records a Build Scan of itself (run again as a recorded child).
+        MigrationCommand::Add(args) if args.check && !crate::scan::recorded_by_parent() => {
+            let krate = crate::run::plugin::CrateArgs {
+                manifest_path: args.manifest_path.clone(),
+                ..Default::default()
+            };
+            match krate.package_and_target() {
+                Ok((p, target)) => {
+                    let dir = p
+                        .manifest_path
+                        .parent()
+                        .map(|d| d.as_std_path().to_path_buf());
+                    crate::scan::record_self("migration-check", &dir.unwrap_or_default(), &target)
+                }
+                Err(_) => add(args),
+            }
+        }
         MigrationCommand::Add(args) => add(args),
     }
 }

@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use cargo_metadata::{Message, MetadataCommand};
+use devlake_scan::capture::Recorder;
 use std::ffi::OsString;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -33,6 +34,8 @@ pub struct PluginCrate {
     pub dir: PathBuf,
     /// The binary target.
     pub bin: String,
+    /// Cargo's target directory for it (where Build Scans are stored too).
+    pub target_dir: PathBuf,
 }
 
 /// A build profile.
@@ -52,6 +55,11 @@ pub fn cargo() -> OsString {
 impl CrateArgs {
     /// Finds the plugin package with `cargo metadata` (what `migration` needs too).
     pub fn package(&self) -> Result<cargo_metadata::Package> {
+        Ok(self.package_and_target()?.0)
+    }
+
+    /// The plugin package and cargo's target directory.
+    pub fn package_and_target(&self) -> Result<(cargo_metadata::Package, PathBuf)> {
         let mut cmd = MetadataCommand::new();
         cmd.no_deps();
         let wanted = match &self.manifest_path {
@@ -103,13 +111,13 @@ impl CrateArgs {
                 })
                 .ok_or_else(|| anyhow::anyhow!("no plugin package here: run inside the plugin crate or pass --manifest-path <plugin>/Cargo.toml"))?
         };
-        Ok(package.clone())
+        Ok((package.clone(), meta.target_directory.into_std_path_buf()))
     }
 
     /// Finds the plugin package and its binary.
     pub fn locate(&self) -> Result<PluginCrate> {
         let cwd = std::env::current_dir()?;
-        let package = self.package()?;
+        let (package, target_dir) = self.package_and_target()?;
         let bins: Vec<&str> = package
             .targets
             .iter()
@@ -135,6 +143,7 @@ impl CrateArgs {
             manifest,
             dir,
             bin,
+            target_dir,
         })
     }
 }
@@ -153,6 +162,11 @@ impl PluginCrate {
 
     /// Builds the binary (compiler messages on stderr); returns its path.
     pub fn build(&self, profile: Profile) -> Result<PathBuf> {
+        self.build_recorded(profile, None)
+    }
+
+    /// [`PluginCrate::build`], cargo's messages also recorded for a Build Scan.
+    pub fn build_recorded(&self, profile: Profile, rec: Option<&Recorder>) -> Result<PathBuf> {
         let mut c = self.cargo("build");
         c.arg("--bin")
             .arg(&self.bin)
@@ -161,11 +175,21 @@ impl PluginCrate {
         if profile == Profile::Release {
             c.arg("--release");
         }
+        if rec.is_some() {
+            devlake_scan::capture::keep_colours(&mut c);
+        }
         let mut child = c
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if rec.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .spawn()
             .context("cannot run cargo build")?;
+        let pumps = rec
+            .map(|r| r.pump(&mut child, "cargo", false, true))
+            .unwrap_or_default();
         let stdout = child.stdout.take().expect("piped stdout");
         let mut exe = None;
         for msg in Message::parse_stream(BufReader::new(stdout)) {
@@ -178,6 +202,9 @@ impl PluginCrate {
             }
         }
         let status = child.wait()?;
+        for p in pumps {
+            let _ = p.join();
+        }
         if !status.success() {
             bail!("cargo build of {} failed ({status})", self.package);
         }

@@ -425,3 +425,35 @@ async fn restart_keeps_every_scan_sqlite() {
 async fn restart_keeps_every_scan_postgres() {
     restart_keeps_every_scan(Backend::Postgres).await;
 }
+
+#[tokio::test]
+async fn pages_are_self_contained_and_forbid_other_sources_and_framing() {
+    let (_d, s, c) = sqlite_server(false).await;
+    let key = s.key("ann", "publishScan,readScans", "").await;
+    let sc = scan(1, None, &["CI"], &[], Outcome::Failure);
+    assert_eq!(publish(&c, &s, &key, &sc).await.0, 201);
+    for path in ["/".to_string(), format!("/s/{}", sc.id)] {
+        let r = c.get(s.url(&path)).bearer_auth(&key).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+            "{csp}"
+        );
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+        let html = r.text().await.unwrap();
+        assert!(
+            !html.contains("<link") && !html.contains(" src="),
+            "{path}: external asset"
+        );
+    }
+    // Signed out: the sign-in form, never the list.
+    let r = c.get(s.url("/")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("action=\"/login\"") && !html.contains(&sc.id));
+    s.stop().await;
+}

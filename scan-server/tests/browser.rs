@@ -188,6 +188,29 @@ impl Browser {
             .to_string()
     }
 
+    /// Waits until the page's URL satisfies `done` (a navigation a click started may still
+    /// be under way when the click returns), and returns it.
+    async fn wait_for_url(&self, done: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let url = self.current_url().await;
+            if done(&url) {
+                return url;
+            }
+            assert!(std::time::Instant::now() < deadline, "still at {url}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until an element matching `css` is on the page.
+    async fn wait_for(&self, css: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while self.find_all(css).await.is_empty() {
+            assert!(std::time::Instant::now() < deadline, "no {css} on the page");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     async fn current_url(&self) -> String {
         self.call(reqwest::Method::GET, "/url", Value::Null)
             .await
@@ -223,6 +246,8 @@ async fn a_browser_signs_in_filters_by_tag_and_opens_a_failed_scan() {
     browser.goto(&s.url("/")).await;
     browser.type_into("input[name=token]", &key).await;
     browser.click("form[action='/login'] button").await;
+    // The sign-in page was at / too: wait for the list itself.
+    browser.wait_for("#count").await;
     assert_eq!(browser.current_url().await, s.url("/"));
     assert_eq!(browser.find_all("tr.scan").await.len(), 2);
     assert_eq!(browser.text("#count").await, "2 scans found");
@@ -232,8 +257,7 @@ async fn a_browser_signs_in_filters_by_tag_and_opens_a_failed_scan() {
         .type_into("form.filters input[name=tag]", "CI")
         .await;
     browser.click("form.filters button").await;
-    let filtered = browser.current_url().await;
-    assert!(filtered.contains("tag=CI"), "{filtered}");
+    browser.wait_for_url(|u| u.contains("tag=CI")).await;
     assert_eq!(browser.find_all("tr.scan").await.len(), 1);
     assert_eq!(browser.text("#count").await, "1 scan found");
     // The filter URL is stable: loading it again shows the same list.
@@ -244,11 +268,14 @@ async fn a_browser_signs_in_filters_by_tag_and_opens_a_failed_scan() {
     browser
         .click(&format!("tr.scan a[href='/s/{}']", failed.id))
         .await;
-    assert_eq!(
-        browser.current_url().await,
-        s.url(&format!("/s/{}", failed.id))
-    );
+    browser
+        .wait_for_url(|u| u == s.url(&format!("/s/{}", failed.id)))
+        .await;
     let page = browser.source().await;
     assert!(page.contains("FAILED"), "{page}");
+    assert!(
+        page.contains("tests::it_fails"),
+        "the failed test is shown: {page}"
+    );
     s.stop().await;
 }

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod search;
 pub mod server;
 pub mod store;
+pub mod testing;
 pub mod token;
 mod web;
 

@@ -102,6 +102,10 @@ fn keys_are_shown_once_stored_hashed_listed_and_revoked() {
         !contains(&stored, &key),
         "the key is in the database in clear"
     );
+    // It holds the token-signing secret: its owner's only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&db).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
 }
 
 /// A scan document's bytes.

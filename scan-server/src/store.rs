@@ -169,6 +169,13 @@ impl Store {
         };
         let pool = match &parsed {
             DbUrl::Sqlite { path: Some(path) } => {
+                // A new file holds the token-signing secret: only its owner may read it.
+                if !path.exists() {
+                    create_private(path).map_err(|e| StoreError::Connect {
+                        url: redacted.clone(),
+                        message: e.to_string(),
+                    })?;
+                }
                 let opts = SqliteConnectOptions::new()
                     .filename(path)
                     .create_if_missing(true)
@@ -558,6 +565,17 @@ impl Store {
             .collect();
         Ok((scans, total))
     }
+}
+
+/// Creates an empty file readable and writable by its owner only (SQLite then fills it).
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
 }
 
 fn key_info(row: KeyRow) -> KeyInfo {

@@ -457,3 +457,79 @@ async fn pages_are_self_contained_and_forbid_other_sources_and_framing() {
     assert!(html.contains("action=\"/login\"") && !html.contains(&sc.id));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn sign_in_sets_a_cookie_with_a_token_never_the_key_and_only_redirects_locally() {
+    let (_d, s, _) = sqlite_server(false).await;
+    let key = s.key("ann", "readScans", "").await;
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = |next: &'static str, token: String| {
+        c.post(s.url("/login"))
+            .form(&[("token", token.as_str()), ("next", next)])
+            .send()
+    };
+    let r = login("/?tag=CI", key.clone()).await.unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(r.headers()["location"], "/?tag=CI");
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains(&key), "the cookie holds the key");
+    let session = cookie
+        .strip_prefix("devlake_scan_session=")
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_string();
+    assert_eq!(claims(&session)["sub"], "ann");
+    // The cookie opens the pages; the API wants a Bearer header.
+    let page = c
+        .get(s.url("/"))
+        .header("cookie", format!("devlake_scan_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let api = c
+        .get(s.url("/api/scans"))
+        .header("cookie", format!("devlake_scan_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status().as_u16(), 401);
+    // Only local paths are followed after sign-in.
+    for next in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let r = c
+            .post(s.url("/login"))
+            .form(&[("token", key.as_str()), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["location"], "/", "{next}");
+    }
+    // A bad credential: the form again, 401, nothing echoed.
+    let r = login("/", "not-a-real-token".into()).await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("malformed access token") && !html.contains("not-a-real-token"));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_key_is_refused() {
+    let (_d, s, c) = sqlite_server(false).await;
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let key = create_key(&s.db, "ann", "readScans", "", Some(past)).await;
+    let (status, body) = search(&c, &s, &key, "").await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"], "unknown, revoked or expired access key");
+    s.stop().await;
+}

@@ -533,3 +533,44 @@ async fn an_expired_key_is_refused() {
     assert_eq!(body["error"], "unknown, revoked or expired access key");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_public_url_makes_the_links_and_a_secure_cookie() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = devlake_scan_server::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        db: sqlite_in(&dir),
+        project_access_control: false,
+        public_url: Some("https://scans.example.com/".into()),
+    };
+    let bad = devlake_scan_server::Config {
+        public_url: Some("ftp://scans.example.com".into()),
+        ..config.clone()
+    };
+    let err = devlake_scan_server::Server::bind(bad).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "--public-url must be an http:// or https:// URL"
+    );
+    let s = TestServer::start_with(config).await;
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let key = s.key("ci", "publishScan,readScans", "").await;
+    let sc = scan(1, None, &[], &[], Outcome::Success);
+    let (_, body) = publish(&c, &s, &key, &sc).await;
+    assert_eq!(
+        body["url"],
+        format!("https://scans.example.com/s/{}", sc.id)
+    );
+    let r = c
+        .post(s.url("/login"))
+        .form(&[("token", key.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+    s.stop().await;
+}

@@ -20,14 +20,19 @@ pub struct TestServer {
 impl TestServer {
     /// Binds 127.0.0.1:0 on `db` and serves until [`TestServer::stop`].
     pub async fn start(db: &str, project_access_control: bool) -> TestServer {
-        let server = Server::bind(Config {
+        Self::start_with(Config {
             addr: "127.0.0.1:0".parse().unwrap(),
             db: db.to_string(),
             project_access_control,
             public_url: None,
         })
         .await
-        .expect("start the scan server");
+    }
+
+    /// Binds as `config` says and serves until [`TestServer::stop`].
+    pub async fn start_with(config: Config) -> TestServer {
+        let db = config.db.clone();
+        let server = Server::bind(config).await.expect("start the scan server");
         let addr = server.local_addr();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -40,7 +45,7 @@ impl TestServer {
         });
         TestServer {
             addr,
-            db: db.to_string(),
+            db,
             stop: Some(tx),
             task: Some(task),
         }

@@ -183,6 +183,8 @@ async fn bad_uploads_get_a_clear_4xx_and_store_nothing() {
     v2["schema_version"] = 2.into();
     let mut bad_id: serde_json::Value = serde_json::from_slice(&good).unwrap();
     bad_id["id"] = "../../etc".into();
+    let mut nul_tag: serde_json::Value = serde_json::from_slice(&good).unwrap();
+    nul_tag["tags"] = serde_json::json!(["C\u{0}I"]);
     let mut missing: serde_json::Value = serde_json::from_slice(&good).unwrap();
     missing.as_object_mut().unwrap().remove("outcome");
     let mut wrong_type: serde_json::Value = serde_json::from_slice(&good).unwrap();
@@ -232,6 +234,14 @@ async fn bad_uploads_get_a_clear_4xx_and_store_nothing() {
             serde_json::to_vec(&bad_id).unwrap(),
             400,
             "26 characters",
+        ),
+        (
+            "NUL in a tag",
+            json,
+            None,
+            serde_json::to_vec(&nul_tag).unwrap(),
+            400,
+            "NUL",
         ),
         (
             "unknown version",

@@ -248,6 +248,7 @@ async fn sigterm_loses_no_accepted_scan_and_restart_keeps_every_scan_postgres() 
         "access_keys",
         "signing_secrets",
         "scans",
+        "scan_documents",
         "scan_tags",
         "scan_values",
     ] {

@@ -20,7 +20,8 @@ CREATE TABLE signing_secrets (
     created_at BIGINT NOT NULL
 );
 
--- One row per scan: the searchable fields and the whole document.
+-- One row per scan: the searchable fields (the document is apart, so that searches read
+-- narrow rows).
 CREATE TABLE scans (
     id TEXT PRIMARY KEY,
     project_name TEXT,
@@ -33,11 +34,16 @@ CREATE TABLE scans (
     command_kind TEXT NOT NULL,
     tags TEXT NOT NULL,
     published_by TEXT NOT NULL,
-    published_at BIGINT NOT NULL,
-    document TEXT NOT NULL
+    published_at BIGINT NOT NULL
 );
 CREATE INDEX scans_started_at ON scans (started_at);
 CREATE INDEX scans_project_name ON scans (project_name);
+
+-- The document as published.
+CREATE TABLE scan_documents (
+    scan_id TEXT PRIMARY KEY REFERENCES scans (id),
+    document TEXT NOT NULL
+);
 
 CREATE TABLE scan_tags (
     scan_id TEXT NOT NULL REFERENCES scans (id),

@@ -384,8 +384,8 @@ impl Store {
         let inserted = with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let n = sqlx::query(
-                "INSERT INTO scans (id, project_name, project_id, outcome, started_at, duration_ms, username, hostname, command_kind, tags, published_by, published_at, document) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO scans (id, project_name, project_id, outcome, started_at, duration_ms, username, hostname, command_kind, tags, published_by, published_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING",
             )
             .bind(&scan.id)
             .bind(&scan.project.name)
@@ -399,11 +399,15 @@ impl Store {
             .bind(&tags)
             .bind(published_by)
             .bind(Utc::now().timestamp_millis())
-            .bind(document)
             .execute(&mut *tx)
             .await?
             .rows_affected();
             if n == 1 {
+                sqlx::query("INSERT INTO scan_documents (scan_id, document) VALUES ($1, $2)")
+                    .bind(&scan.id)
+                    .bind(document)
+                    .execute(&mut *tx)
+                    .await?;
                 for tag in &scan.tags {
                     sqlx::query("INSERT INTO scan_tags (scan_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                         .bind(&scan.id)
@@ -432,7 +436,7 @@ impl Store {
         id: &str,
     ) -> Result<Option<(Option<String>, String)>, StoreError> {
         Ok(with_pool!(self, p => sqlx::query_as(
-            "SELECT project_id, document FROM scans WHERE id = $1",
+            "SELECT s.project_id, d.document FROM scans s JOIN scan_documents d ON d.scan_id = s.id WHERE s.id = $1",
         )
         .bind(id)
         .fetch_optional(p)
@@ -485,13 +489,13 @@ impl Store {
         for tag in &filter.tags {
             let a = arg(Arg::Text(tag.clone()));
             conds.push(format!(
-                "EXISTS (SELECT 1 FROM scan_tags t WHERE t.scan_id = s.id AND t.tag = {a})"
+                "s.id IN (SELECT t.scan_id FROM scan_tags t WHERE t.tag = {a})"
             ));
         }
         for (name, value) in &filter.values {
             let (a, b) = (arg(Arg::Text(name.clone())), arg(Arg::Text(value.clone())));
             conds.push(format!(
-                "EXISTS (SELECT 1 FROM scan_values v WHERE v.scan_id = s.id AND v.name = {a} AND v.value = {b})"
+                "s.id IN (SELECT v.scan_id FROM scan_values v WHERE v.name = {a} AND v.value = {b})"
             ));
         }
         if let Some(o) = filter.outcome {

@@ -7,6 +7,8 @@
 //! short-lived tokens) -> [`search`] (filters) -> [`store`] (the database) -> [`server`]
 //! (the JSON API) and the web pages. Running it for a team: `docs/scan-server.md`.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod search;
 pub mod server;

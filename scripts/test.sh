@@ -10,4 +10,4 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo test"
-cargo test --workspace --no-fail-fast
+cargo run -q -p cargo-devlake -- devlake scan record --kind workspace-test -- cargo test --workspace --no-fail-fast

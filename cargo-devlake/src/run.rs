@@ -202,3 +202,39 @@ fn connection_secrets(path: &std::path::Path, env: &devlake_scan::config::Env) -
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_secrets_are_the_env_values_and_secret_looking_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("plugin.toml");
+        std::fs::write(
+            &file,
+            r#"
+db = "sqlite:///x.db"
+[connection]
+name = "plain name"
+endpoint = "https://api.example.com/${API_PATH}"
+token = { env = "RUN_TOKEN" }
+password = "literalPassw0rd"
+[[scopes]]
+id = "p1"
+"#,
+        )
+        .unwrap();
+        let env: devlake_scan::config::Env = [
+            ("RUN_TOKEN", "tokenFromEnv1"),
+            ("API_PATH", "v4path"),
+            ("OTHER", "x"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let mut got = connection_secrets(&file, &env);
+        got.sort();
+        assert_eq!(got, ["literalPassw0rd", "tokenFromEnv1", "v4path"]);
+    }
+}

@@ -7,7 +7,7 @@ use devlake::testing::conformance::{Check, Report};
 use devlake_scan::capture::Recorder;
 use devlake_scan::model::{Outcome, Span, StdStream, TestCase, TestOutcome};
 use devlake_scan::Session;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 const AFTER_HELP: &str = "\
@@ -151,17 +151,25 @@ fn cargo_test(krate: &PluginCrate, args: &TestArgs, session: &mut Session) -> Re
     let t0 = session.recorder().now_ms();
     let first_line = session.recorder().console().lines.len();
     let nextest = args.cargo_test_args.is_empty() && nextest_wanted();
-    let junit_path = krate
-        .target_dir
-        .join("nextest")
-        .join(NEXTEST_PROFILE)
-        .join("junit.xml");
+    // nextest's store is `target/nextest` under the workspace root, whatever
+    // CARGO_TARGET_DIR says: the report is looked for there and in the target directory.
+    let junit_rel = Path::new("nextest").join(NEXTEST_PROFILE).join("junit.xml");
+    let junit_paths: Vec<PathBuf> = std::iter::once(krate.target_dir.join(&junit_rel))
+        .chain(
+            krate
+                .dir
+                .ancestors()
+                .map(|a| a.join("target").join(&junit_rel)),
+        )
+        .collect();
     let mut c = if nextest {
         let tool_config = krate.target_dir.join("devlake-scans").join("nextest.toml");
         std::fs::create_dir_all(krate.target_dir.join("devlake-scans"))?;
         std::fs::write(&tool_config, NEXTEST_CONFIG)
             .with_context(|| format!("cannot write {}", tool_config.display()))?;
-        let _ = std::fs::remove_file(&junit_path);
+        for p in &junit_paths {
+            let _ = std::fs::remove_file(p);
+        }
         // `cargo nextest` takes `run` before the manifest flags.
         let mut c = std::process::Command::new(crate::run::plugin::cargo());
         c.args(["nextest", "run", "--manifest-path"])
@@ -169,6 +177,8 @@ fn cargo_test(krate: &PluginCrate, args: &TestArgs, session: &mut Session) -> Re
             .arg("--package")
             .arg(&krate.package)
             .arg("--no-fail-fast")
+            // `cargo test` passes a crate without tests; so does this.
+            .arg("--no-tests=pass")
             .arg("--tool-config-file")
             .arg(format!("devlake-scan:{}", tool_config.display()))
             .args(["--profile", NEXTEST_PROFILE]);
@@ -191,7 +201,11 @@ fn cargo_test(krate: &PluginCrate, args: &TestArgs, session: &mut Session) -> Re
         "cargo test"
     };
     let (tests, mut spans) = match nextest
-        .then(|| std::fs::read_to_string(&junit_path).ok())
+        .then(|| {
+            junit_paths
+                .iter()
+                .find_map(|p| std::fs::read_to_string(p).ok())
+        })
         .flatten()
     {
         Some(xml) => devlake_scan::tests::from_junit(&xml).unwrap_or_default(),

@@ -34,6 +34,14 @@ fn run(dir: &Path, envs: &[(&str, &str)], extra: &[&str]) -> Output {
     c.output().expect("run cargo-devlake")
 }
 
+/// The last line of stderr before the Build Scan's closing line.
+fn last_line(err: &str) -> &str {
+    err.trim()
+        .lines()
+        .rfind(|l| !l.starts_with("Build Scan written to "))
+        .unwrap_or_default()
+}
+
 fn count(db: &Path, table: &str) -> i64 {
     let url = format!("sqlite:///{}", db.display());
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -132,7 +140,7 @@ fn a_missing_secret_is_one_line_and_nothing_is_written() {
     let out = run(dir.path(), &[], &[]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    let last = err.trim().lines().last().unwrap_or_default();
+    let last = last_line(&err);
     assert_eq!(
         last,
         "error: fake.toml: connection.token: environment variable FAKE_TOKEN_CLI is not set"
@@ -152,7 +160,7 @@ fn a_bad_run_file_names_the_place() {
     let out = run(dir.path(), &[], &[]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    let last = err.trim().lines().last().unwrap_or_default();
+    let last = last_line(&err);
     assert!(
         last.starts_with("error: fake.toml: scopes[0]: unknown key `bogus`: FakeProject has"),
         "{err}"

@@ -90,8 +90,13 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
 }
 
+/// Stderr without the Build Scan's closing line (its path changes from run to run).
 fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
+    String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .filter(|l| !l.starts_with("Build Scan written to "))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 /// The first models: every kind, an enum, options, a skipped field.

@@ -584,3 +584,60 @@ async fn a_public_url_makes_the_links_and_a_secure_cookie() {
     assert!(cookie.ends_with("; Secure"), "{cookie}");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn the_list_page_filters_by_every_field_and_keeps_filters_in_links() {
+    let (_d, s, c) = sqlite_server(false).await;
+    let key = s.key("ann", "publishScan,readScans", "").await;
+    let release = [("branch", "release")];
+    for sc in [
+        scan(1, None, &["CI"], &release, Outcome::Failure),
+        scan(2, None, &["CI"], &release, Outcome::Success),
+        scan(3, Some("p"), &["local"], &[], Outcome::Success),
+    ] {
+        assert_eq!(publish(&c, &s, &key, &sc).await.0, 201);
+    }
+    let page = |q: &'static str| {
+        let c = c.clone();
+        let url = s.url(&format!("/?{q}"));
+        let key = key.clone();
+        async move {
+            let r = c.get(url).bearer_auth(key).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 200, "{q}");
+            r.text().await.unwrap()
+        }
+    };
+    for (q, found) in [
+        ("", "3 scans found"),
+        ("tag=CI&value=branch%3Drelease", "2 scans found"),
+        (
+            "tag=CI&value=branch%3Drelease&outcome=failure",
+            "1 scan found",
+        ),
+        ("project=plugin-p", "1 scan found"),
+        (
+            "user=ann&since=2026-11-20&until=2026-11-20",
+            "3 scans found",
+        ),
+        ("until=2026-11-19", "0 scans found"),
+        (
+            "project=&tag=&value=&outcome=&user=&since=&until=",
+            "3 scans found",
+        ),
+    ] {
+        let html = page(q).await;
+        assert!(html.contains(found), "{q}: wants {found}");
+    }
+    // Active tag and value filters are kept by the form and removable one by one.
+    let html = page("tag=CI&value=branch%3Drelease").await;
+    assert!(html.contains("<input type=\"hidden\" name=\"tag\" value=\"CI\">"));
+    assert!(html.contains("<input type=\"hidden\" name=\"value\" value=\"branch=release\">"));
+    assert!(
+        html.contains("href=\"/?value=branch%3Drelease\""),
+        "removing the tag keeps the value"
+    );
+    // A bad filter is said on the page, not a crash.
+    let html = page("outcome=green").await;
+    assert!(html.contains("outcome must be success, failure or error"));
+    s.stop().await;
+}

@@ -74,7 +74,7 @@ pub struct CreateArgs {
     #[arg(long, value_name = "LIST")]
     pub permissions: String,
     /// Comma-separated project ids (checked with --project-access-control).
-    #[arg(long, value_name = "LIST", default_value = "")]
+    #[arg(long, value_name = "LIST", default_value = "", hide_default_value = true)]
     pub projects: String,
     /// Days until the key expires (default: never).
     #[arg(long, value_name = "N")]

@@ -263,3 +263,44 @@ async fn sigterm_loses_no_accepted_scan_and_restart_keeps_every_scan_postgres() 
         );
     }
 }
+
+#[test]
+fn sigint_stops_the_server_cleanly_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("scans.db").display().to_string();
+    let serve = Serve::start(&db, &[]);
+    serve.signal("INT");
+    let (status, log) = serve.wait();
+    assert!(status.success(), "{status}\n{log}");
+    assert!(
+        log.contains("shutting down") && log.contains("scan server stopped"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_bad_database_or_address_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (db, addr, says) in [
+        (
+            "mysql://root:mySecret9@127.0.0.1:3306/x",
+            "127.0.0.1:0",
+            "SQLite or PostgreSQL",
+        ),
+        ("/nonexistent-dir/scans.db", "127.0.0.1:0", "cannot open"),
+        (
+            "postgres://scans:mySecret9@127.0.0.1:1/scans",
+            "127.0.0.1:0",
+            "Connection refused",
+        ),
+        ("scans.db", "127.0.0.1:notaport", "invalid value"),
+    ] {
+        let mut c = cli(&["scan", "serve", "--addr", addr, "--db", db]);
+        c.current_dir(dir.path());
+        let out = run(c);
+        let (_, err) = text(&out);
+        assert_ne!(out.status.code(), Some(0), "{db} {addr}");
+        assert!(err.contains(says), "{db} {addr}: {err}");
+        assert!(!err.contains("mySecret9"), "{err}");
+    }
+}

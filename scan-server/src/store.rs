@@ -215,6 +215,11 @@ impl Store {
                         _ => PgSslMode::Disable,
                     });
                 }
+                // One plain connection first: a pool only says "timed out" where this says
+                // why (refused, unknown database, bad password).
+                sqlx::ConnectOptions::connect(&opts)
+                    .await
+                    .map_err(fail)?;
                 Pool::Postgres(
                     PgPoolOptions::new()
                         .max_connections(8)

@@ -134,8 +134,16 @@ impl Serve {
 
     /// Sends SIGTERM.
     pub fn signal_term(&self) {
+        self.signal("TERM");
+    }
+
+    /// Sends a signal by name (`TERM`, `INT`).
+    pub fn signal(&self, name: &str) {
         let pid = self.child.as_ref().unwrap().id().to_string();
-        let ok = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let ok = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .unwrap();
         assert!(ok.success());
     }
 

@@ -17,5 +17,5 @@ pub mod testing;
 pub mod token;
 mod web;
 
-pub use server::{Config, Server, ServerError, MAX_SCAN_BYTES};
+pub use server::{Config, Server, ServerError, DEFAULT_MAX_CONCURRENT_UPLOADS, MAX_SCAN_BYTES};
 pub use store::{KeyInfo, KeySpec, Store, StoreError};

@@ -55,7 +55,13 @@ pub struct Config {
     /// The URL users reach the server at (`https://scans.example.com` behind a proxy), for
     /// the links the server hands out; `None`: `http://<Host header>`.
     pub public_url: Option<String>,
+    /// How many uploads may be received at once (each may hold 32 MiB and its parsed form);
+    /// more are answered `429` with `Retry-After`. At least 1.
+    pub max_concurrent_uploads: usize,
 }
+
+/// The default of [`Config::max_concurrent_uploads`].
+pub const DEFAULT_MAX_CONCURRENT_UPLOADS: usize = 8;
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +92,7 @@ pub(crate) struct AppState {
     pub(crate) project_access_control: bool,
     public_url: Option<String>,
     revoked: RwLock<HashSet<String>>,
+    uploads: tokio::sync::Semaphore,
 }
 
 /// A bound, ready server.
@@ -130,6 +137,7 @@ impl Server {
                     .public_url
                     .map(|u| u.trim_end_matches('/').to_string()),
                 revoked: RwLock::new(revoked),
+                uploads: tokio::sync::Semaphore::new(config.max_concurrent_uploads.max(1)),
             }),
         })
     }
@@ -261,6 +269,10 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         resp
     }
@@ -427,6 +439,12 @@ async fn publish(
             ))
         }
     };
+    // Bounded memory: a permit per upload being received and parsed.
+    let _permit = st.uploads.try_acquire().map_err(|_| ApiError {
+        status: StatusCode::TOO_MANY_REQUESTS,
+        message: "the server is receiving as many scans as it takes at once; retry after 1 second"
+            .into(),
+    })?;
     let raw = read_limited(body).await?;
     let (scan, document) = tokio::task::spawn_blocking(move || parse_upload(raw, gzip))
         .await

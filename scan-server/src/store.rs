@@ -217,9 +217,7 @@ impl Store {
                 }
                 // One plain connection first: a pool only says "timed out" where this says
                 // why (refused, unknown database, bad password).
-                sqlx::ConnectOptions::connect(&opts)
-                    .await
-                    .map_err(fail)?;
+                sqlx::ConnectOptions::connect(&opts).await.map_err(fail)?;
                 Pool::Postgres(
                     PgPoolOptions::new()
                         .max_connections(8)

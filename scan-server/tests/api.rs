@@ -552,6 +552,7 @@ async fn a_public_url_makes_the_links_and_a_secure_cookie() {
         db: sqlite_in(&dir),
         project_access_control: false,
         public_url: Some("https://scans.example.com/".into()),
+        max_concurrent_uploads: 8,
     };
     let bad = devlake_scan_server::Config {
         public_url: Some("ftp://scans.example.com".into()),
@@ -639,5 +640,52 @@ async fn the_list_page_filters_by_every_field_and_keeps_filters_in_links() {
     // A bad filter is said on the page, not a crash.
     let html = page("outcome=green").await;
     assert!(html.contains("outcome must be success, failure or error"));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn uploads_beyond_the_concurrency_limit_are_429_with_retry_after() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::start_with(devlake_scan_server::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        db: sqlite_in(&dir),
+        project_access_control: false,
+        public_url: None,
+        max_concurrent_uploads: 1,
+    })
+    .await;
+    let c = reqwest::Client::new();
+    let key = s.key("ci", "publishScan,readScans", "").await;
+    // One upload in progress: the server has asked for its body (100 Continue).
+    let body = serde_json::to_vec(&scan(1, None, &[], &[], Outcome::Success)).unwrap();
+    let mut conn = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let head = format!(
+        "POST /api/scans HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\
+         Connection: close\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let mut interim = [0u8; 25];
+    conn.read_exact(&mut interim).await.unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    // Another one now: refused for the moment, with when to retry.
+    let second = scan(2, None, &[], &[], Outcome::Success);
+    let r = c
+        .post(s.url("/api/scans"))
+        .bearer_auth(&key)
+        .json(&second)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 429);
+    assert_eq!(r.headers()["retry-after"], "1");
+    // The first completes; then the retry is taken.
+    conn.write_all(&body).await.unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert_eq!(publish(&c, &s, &key, &second).await.0, 201);
     s.stop().await;
 }

@@ -3,7 +3,7 @@
 use anyhow::{bail, Context, Result};
 use chrono::{Duration, Utc};
 use devlake_scan_server::auth::{self, parse_permissions, split_list};
-use devlake_scan_server::{Config, KeySpec, Server, Store};
+use devlake_scan_server::{Config, KeySpec, Server, Store, DEFAULT_MAX_CONCURRENT_UPLOADS};
 use std::net::SocketAddr;
 
 /// The database when `--db` and `DEVLAKE_SCAN_DB` are not given: a SQLite file in the
@@ -51,6 +51,14 @@ pub struct ServeArgs {
     /// hands out; default http://<the request's Host>.
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
+    /// Uploads received at once (each up to 32 MiB); more are answered 429 with Retry-After.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_CONCURRENT_UPLOADS as u16,
+        value_parser = clap::value_parser!(u16).range(1..)
+    )]
+    pub max_concurrent_uploads: u16,
 }
 
 /// `scan keys` commands.
@@ -74,7 +82,12 @@ pub struct CreateArgs {
     #[arg(long, value_name = "LIST")]
     pub permissions: String,
     /// Comma-separated project ids (checked with --project-access-control).
-    #[arg(long, value_name = "LIST", default_value = "", hide_default_value = true)]
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "",
+        hide_default_value = true
+    )]
     pub projects: String,
     /// Days until the key expires (default: never).
     #[arg(long, value_name = "N")]
@@ -115,6 +128,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
             db: args.db.db,
             project_access_control: args.project_access_control,
             public_url: args.public_url,
+            max_concurrent_uploads: args.max_concurrent_uploads.into(),
         })
         .await?;
         tracing::info!(

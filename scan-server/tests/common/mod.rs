@@ -25,6 +25,7 @@ impl TestServer {
             db: db.to_string(),
             project_access_control,
             public_url: None,
+            max_concurrent_uploads: devlake_scan_server::DEFAULT_MAX_CONCURRENT_UPLOADS,
         })
         .await
     }

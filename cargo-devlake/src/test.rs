@@ -144,7 +144,8 @@ fn checks(krate: &PluginCrate, args: &TestArgs, session: &mut Session) -> Result
 }
 
 /// The plugin's own tests: with cargo-nextest where it is installed (its JUnit report gives
-/// the scan each test with its duration), with `cargo test` otherwise (libtest's output is
+/// the scan each test with its duration; `cargo test --doc` adds the doctests), with
+/// `cargo test` otherwise (libtest's output is
 /// parsed). Arguments after `--` are cargo test's, so they select `cargo test`, as does
 /// `DEVLAKE_SCAN_TEST_RUNNER=libtest`.
 fn cargo_test(krate: &PluginCrate, args: &TestArgs, session: &mut Session) -> Result<Check> {
@@ -184,13 +185,13 @@ fn cargo_test(krate: &PluginCrate, args: &TestArgs, session: &mut Session) -> Re
             .args(["--profile", NEXTEST_PROFILE]);
         c
     } else {
-        let mut c = krate.cargo("test");
-        c.args(&args.cargo_test_args);
-        c
+        krate.cargo("test")
     };
     if args.release {
         c.arg("--release");
     }
+    // After `--release`: they may hold a `--` for the test binaries.
+    c.args(&args.cargo_test_args);
     let status = session
         .recorder()
         .run(&mut c, "cargo")
@@ -208,7 +209,14 @@ fn cargo_test(krate: &PluginCrate, args: &TestArgs, session: &mut Session) -> Re
         })
         .flatten()
     {
-        Some(xml) => devlake_scan::tests::from_junit(&xml).unwrap_or_default(),
+        Some(xml) => devlake_scan::tests::from_junit(&xml).unwrap_or_else(|e| {
+            session.recorder().print(
+                StdStream::Stderr,
+                "cargo-devlake",
+                &format!("warning: the Build Scan has no test results: {e}"),
+            );
+            Default::default()
+        }),
         None => {
             devlake_scan::tests::from_libtest(&session.recorder().console().lines[first_line..])
         }
@@ -220,11 +228,33 @@ fn cargo_test(krate: &PluginCrate, args: &TestArgs, session: &mut Session) -> Re
     }
     session.tests.extend(tests);
     session.timeline.extend(spans);
-    let problems = if status.success() {
+    let mut problems = if status.success() {
         vec![]
     } else {
         vec![format!("{runner} failed ({status}); its output is above")]
     };
+    // nextest does not run doctests: `cargo test --doc` does, as plain `cargo test` would.
+    if nextest && krate.has_lib {
+        let first_line = session.recorder().console().lines.len();
+        let mut c = krate.cargo("test");
+        c.arg("--doc");
+        if args.release {
+            c.arg("--release");
+        }
+        let status = session
+            .recorder()
+            .run(&mut c, "cargo")
+            .context("cannot run cargo test --doc")?;
+        let (tests, spans) =
+            devlake_scan::tests::from_libtest(&session.recorder().console().lines[first_line..]);
+        session.tests.extend(tests);
+        session.timeline.extend(spans);
+        if !status.success() {
+            problems.push(format!(
+                "cargo test --doc failed ({status}); its output is above"
+            ));
+        }
+    }
     Ok(Check::new("cargo test", problems))
 }
 

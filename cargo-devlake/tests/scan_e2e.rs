@@ -66,6 +66,10 @@ fn a_failing_plugin_test_gives_a_failed_published_scan_without_the_secret() {
     assert!(out.status.success(), "{}", stderr(&out));
     let dir = tmp.path().join("acme-scan").canonicalize().unwrap();
     std::fs::write(dir.join("tests/failing.rs"), FAILING_TEST).unwrap();
+    // A doctest: nextest does not run those, `cargo test --doc` after it does.
+    let mut lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+    lib.push_str("\n/// ```\n/// assert_eq!(2 + 2, 4);\n/// ```\npub fn doctested() {}\n");
+    std::fs::write(dir.join("src/lib.rs"), lib).unwrap();
     // The workspace's lock file and target folder: the same dependency builds, reused.
     std::fs::copy(
         devlake_e2e::workspace().join("Cargo.lock"),
@@ -136,6 +140,16 @@ fn a_failing_plugin_test_gives_a_failed_published_scan_without_the_secret() {
             .tests
             .iter()
             .any(|t| t.name.ends_with("passes") && t.outcome == TestOutcome::Passed));
+        // (`cargo test` stops before the doctests once a test binary failed; after nextest
+        // they run anyway.)
+        assert!(
+            runner == "libtest"
+                || scan.tests.iter().any(|t| t.suite.ends_with("doctests")
+                    && t.name.contains("doctested")
+                    && t.outcome == TestOutcome::Passed),
+            "{runner}: the doctest is missing: {:#?}",
+            scan.tests
+        );
         assert!(scan
             .tests
             .iter()
@@ -181,7 +195,7 @@ fn a_failing_plugin_test_gives_a_failed_published_scan_without_the_secret() {
         assert!(scan.console.lines.iter().all(|l| !l.text.contains(SECRET)));
 
         let Some(chromium) = chromium() else { continue };
-        let dom = dump_dom(&chromium, &html);
+        let dom = dump_dom(&chromium, &html, "");
         assert!(
             dom.contains(r#"<span class="outcome" id="outcome">FAILED</span>"#),
             "{dom}"

@@ -367,3 +367,94 @@ fn scan_token_asks_the_configured_server_and_explains_a_403() {
     assert_eq!(out.status.code(), Some(2), "refused before any request");
     assert_eq!(server.requests().len(), 2);
 }
+
+#[test]
+fn an_invalid_project_file_warns_once_and_keeps_the_run_but_does_not_publish() {
+    let server = ScanServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".develocity.toml"),
+        format!("server = \"{}\"\ntags = [\"ok\"]\ncapture = \"yes\"\n[obfuscation]\nusername = \"hash\"\n", server.url),
+    )
+    .unwrap();
+    let out = cargo_devlake(
+        dir.path(),
+        &[
+            "scan",
+            "record",
+            "--",
+            "sh",
+            "-c",
+            "echo out; echo err >&2; exit 5",
+        ],
+    )
+    .env("CARGO_TARGET_DIR", dir.path().join("target"))
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(stdout(&out), "out\n");
+    let err = stderr(&out);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning:")).collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    let file = dir.path().join(".develocity.toml");
+    assert!(
+        warnings[0].starts_with(&format!("warning: {}:3: key `capture`: ", file.display())),
+        "{err}"
+    );
+    assert!(
+        warnings[0].ends_with("; this Build Scan will not be published"),
+        "{err}"
+    );
+    assert!(err.contains("err\n"));
+    assert!(!err.contains("Publishing Build Scan"));
+    assert!(server.requests().is_empty());
+    // Still written locally, with the warning.
+    let scan = read_scan(&written_scan(&out).0);
+    assert_eq!(scan.warnings.len(), 1);
+    assert_eq!(scan.exit_code, 5);
+}
+
+#[test]
+fn switches_obfuscation_and_a_command_that_cannot_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("target");
+    std::fs::write(
+        dir.path().join(".develocity.toml"),
+        "[obfuscation]\nusername = \"hash\"\nhostname = { replace = \"some-host\" }\n",
+    )
+    .unwrap();
+    let out = cargo_devlake(
+        dir.path(),
+        &["scan", "record", "--", "/nonexistent/program"],
+    )
+    .env("CARGO_TARGET_DIR", &target)
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).trim_end().ends_with(
+            "error: cannot run /nonexistent/program: No such file or directory (os error 2)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let scan = read_scan(&written_scan(&out).0);
+    assert_eq!(scan.outcome, Outcome::Error);
+    assert_eq!(scan.environment.hostname.as_deref(), Some("some-host"));
+    let user = scan.environment.username.unwrap();
+    assert_eq!(user.len(), 16, "{user}");
+    assert!(user.chars().all(|c| c.is_ascii_hexdigit()));
+
+    // capture = false: no scan at all, the command unaffected.
+    std::fs::write(dir.path().join(".develocity.toml"), "capture = false\n").unwrap();
+    let out = cargo_devlake(dir.path(), &["scan", "record", "--", "sh", "-c", "exit 4"])
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        !stderr(&out).contains("Build Scan written"),
+        "{}",
+        stderr(&out)
+    );
+}

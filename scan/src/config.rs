@@ -231,8 +231,14 @@ pub fn load(project_dir: &Path, env: &Env) -> ScanConfig {
         .or(file_server.clone());
     if let Some(url) = &cfg.server {
         if !is_http_url(url) {
+            // The URL itself is not echoed: it may carry credentials.
+            let origin = if env.contains_key("DEVELOCITY_URL") {
+                "DEVELOCITY_URL".to_string()
+            } else {
+                format!("{FILE_NAME} server")
+            };
             cfg.warnings.push(format!(
-                "the Build Scan server URL {url} is not an http(s) URL; this Build Scan will not be published"
+                "{origin} is not an http(s) URL; this Build Scan will not be published"
             ));
             cfg.server = None;
         }

@@ -42,6 +42,10 @@ mark{background:#ffd54f;color:#000}
 
 const JS: &str = r#"
 (function(){
+  // Filters can come in the URL's fragment, to share a view: #test=..&outcome=failed&sort=3&console=..
+  var h={};
+  location.hash.replace(/^#/,'').split('&').forEach(function(p){
+    var i=p.indexOf('=');if(i>0)h[decodeURIComponent(p.slice(0,i))]=decodeURIComponent(p.slice(i+1));});
   var table=document.getElementById('tests');
   if(table){
     var body=table.tBodies[0];
@@ -67,18 +71,23 @@ const JS: &str = r#"
         var ok=(!want||r.getAttribute('data-outcome')===want)&&r.textContent.toLowerCase().indexOf(text)>=0;
         r.classList.toggle('hidden',!ok);if(ok)shown++;});
       document.getElementById('test-shown').textContent=shown+' shown';};
-    q.addEventListener('input',apply);o.addEventListener('change',apply);apply();
+    q.addEventListener('input',apply);o.addEventListener('change',apply);
+    if(h.test)q.value=h.test;
+    if(h.outcome)o.value=h.outcome;
+    apply();
+    if(h.sort&&ths[+h.sort]){ths[+h.sort].click();if(h.desc)ths[+h.sort].click();}
   }
   var cs=document.getElementById('console-search');
   if(cs){
     var lines=document.querySelectorAll('#console .l');
-    cs.addEventListener('input',function(){
+    var search=function(){
       var text=cs.value.toLowerCase(),n=0;
       Array.prototype.forEach.call(lines,function(l){
         var ok=!text||l.textContent.toLowerCase().indexOf(text)>=0;
         l.classList.toggle('hidden',!ok);if(ok&&text)n++;});
-      document.getElementById('console-count').textContent=text?n+' matching lines':'';
-    });
+      document.getElementById('console-count').textContent=text?n+' matching lines':'';};
+    cs.addEventListener('input',search);
+    if(h.console){cs.value=h.console;search();}
   }
 })();
 "#;
@@ -497,5 +506,77 @@ mod tests {
             ansi_to_html("\u{1b}[1m\u{1b}[32mok\u{1b}[0m <b>"),
             "<span class=\"b\"></span><span class=\"f2 b\">ok</span> &lt;b&gt;"
         );
+    }
+
+    #[test]
+    fn every_text_is_escaped_and_truncation_is_marked() {
+        use crate::model::*;
+        let evil = "<script>alert(1)</script>";
+        let scan = Scan {
+            schema: SCHEMA_NAME.into(),
+            schema_version: SCHEMA_VERSION,
+            id: "x".into(),
+            project: Project {
+                name: Some(evil.into()),
+                id: None,
+            },
+            tool: Tool {
+                name: "cargo-devlake".into(),
+                version: "0".into(),
+                runtime_version: None,
+            },
+            command: Command {
+                kind: "test".into(),
+                argv: vec![evil.into()],
+                cwd: evil.into(),
+            },
+            started_at: chrono::Utc::now(),
+            duration_ms: 1,
+            outcome: Outcome::Failure,
+            exit_code: 1,
+            environment: Environment::default(),
+            tags: vec![evil.into()],
+            links: vec![Link {
+                name: evil.into(),
+                url: "https://e.com/\"onmouseover=\"x".into(),
+            }],
+            custom_values: vec![CustomValue {
+                name: evil.into(),
+                value: evil.into(),
+            }],
+            console: Console {
+                lines: vec![ConsoleLine {
+                    t_ms: 0,
+                    stream: StdStream::Stdout,
+                    source: evil.into(),
+                    text: evil.into(),
+                }],
+                truncated: true,
+                dropped_bytes: 42,
+            },
+            tests: vec![TestCase {
+                suite: evil.into(),
+                name: evil.into(),
+                outcome: TestOutcome::Failed,
+                duration_ms: None,
+                output: Some(evil.into()),
+            }],
+            run: None,
+            timeline: vec![Span {
+                name: evil.into(),
+                kind: "step".into(),
+                start_ms: 0,
+                duration_ms: 1,
+                outcome: Outcome::Failure,
+            }],
+            warnings: vec![evil.into()],
+        };
+        let html = render_html(&scan);
+        assert!(!html.contains("<script>alert"), "unescaped text");
+        assert!(!html.contains("\"onmouseover"), "unescaped attribute");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("console truncated: 42 bytes not kept"));
+        // No network: nothing is loaded from anywhere.
+        assert!(!html.contains("src=") && !html.contains("<link"));
     }
 }

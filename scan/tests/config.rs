@@ -314,3 +314,17 @@ fn switches_and_obfuscation() {
         Some("a-host")
     );
 }
+
+#[test]
+fn a_url_that_is_not_http_is_refused_without_echoing_it() {
+    let dir = project(None, None);
+    let c = config::load(
+        dir.path(),
+        &env(&[("DEVELOCITY_URL", "ftp://user:hunter22@files.example.com")]),
+    );
+    assert_eq!(c.publish_target(), None);
+    assert_eq!(
+        c.warnings,
+        ["DEVELOCITY_URL is not an http(s) URL; this Build Scan will not be published"]
+    );
+}

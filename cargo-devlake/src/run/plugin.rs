@@ -36,6 +36,8 @@ pub struct PluginCrate {
     pub bin: String,
     /// Cargo's target directory for it (where Build Scans are stored too).
     pub target_dir: PathBuf,
+    /// Whether the package has a library target (and so may have doctests).
+    pub has_lib: bool,
 }
 
 /// A build profile.
@@ -144,6 +146,7 @@ impl CrateArgs {
             dir,
             bin,
             target_dir,
+            has_lib: package.targets.iter().any(|t| t.is_lib()),
         })
     }
 }

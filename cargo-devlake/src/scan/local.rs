@@ -150,6 +150,7 @@ fn matches(
     Ok(ok)
 }
 
+/// `scan list`: local scans (or the server's) matching every filter, newest first.
 pub fn list(args: ListArgs) -> Result<()> {
     let since = args
         .since
@@ -237,6 +238,7 @@ pub fn list(args: ListArgs) -> Result<()> {
     Ok(())
 }
 
+/// `scan publish`: sends every pending scan; fails when one could not be sent.
 pub fn publish(args: PublishArgs) -> Result<()> {
     let store = args.target.store()?;
     let cfg = cwd_config()?;
@@ -281,6 +283,7 @@ pub fn publish(args: PublishArgs) -> Result<()> {
     Ok(())
 }
 
+/// `scan token`: a short-lived access token from the configured server, printed.
 pub fn token(args: TokenArgs) -> Result<()> {
     let cfg = cwd_config()?;
     let c = client(&cfg)?;
@@ -306,6 +309,7 @@ pub fn token(args: TokenArgs) -> Result<()> {
     }
 }
 
+/// `scan record`: runs the command through the recorder and exits with its exit code.
 pub fn record(args: RecordArgs) -> Result<()> {
     let cwd = std::env::current_dir()?;
     let mut session = super::start(&args.kind, &cwd, &super::target_dir_of(&cwd));

@@ -182,8 +182,9 @@ pub fn chromium() -> Option<PathBuf> {
     None
 }
 
-/// The DOM of a local page after its scripts ran, from headless Chromium.
-pub fn dump_dom(chromium: &Path, page: &Path) -> String {
+/// The DOM of a local page after its scripts ran, from headless Chromium; `fragment` (may
+/// be empty) is the URL's `#...`.
+pub fn dump_dom(chromium: &Path, page: &Path, fragment: &str) -> String {
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new(chromium)
         .args([
@@ -197,7 +198,7 @@ pub fn dump_dom(chromium: &Path, page: &Path) -> String {
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg("--dump-dom")
-        .arg(format!("file://{}", page.display()))
+        .arg(format!("file://{}{fragment}", page.display()))
         .output()
         .expect("run chromium");
     assert!(

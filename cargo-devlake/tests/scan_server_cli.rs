@@ -86,6 +86,35 @@ fn keys_are_shown_once_stored_hashed_listed_and_revoked() {
         "{err}"
     );
 
+    // A key with an expiry: listed with its date (either side of a midnight).
+    let in_3_days = || {
+        (chrono::Utc::now() + chrono::Duration::days(3))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let before = in_3_days();
+    let out = run(cli(&[
+        "scan",
+        "keys",
+        "create",
+        "--user",
+        "temp",
+        "--permissions",
+        "readScans",
+        "--expires-in-days",
+        "3",
+        "--db",
+        &db,
+    ]));
+    assert!(out.status.success(), "{:?}", text(&out));
+    let (listed, _) = text(&run(cli(&["scan", "keys", "list", "--db", &db])));
+    let after = in_3_days();
+    let temp = listed.lines().find(|l| l.contains("temp")).unwrap();
+    assert!(
+        temp.contains(&expires) && temp.ends_with("active"),
+        "{temp}"
+    );
+
     // Revoking by the key itself works and does not echo it.
     let out = run(cli(&["scan", "keys", "revoke", &key, "--db", &db]));
     let (_, err) = text(&out);

@@ -1,8 +1,9 @@
 //! Runs that meet on one database (issue 12): scopes collected at once keep their own
 //! state, first runs create tables without racing, scopes differing only by case or accent
 //! keep their own rows, `_raw_data_params` is what DevLake's Go side computes, a run that
-//! cannot record its completion does not commit, and a failed rollback does not hide why
-//! the subtask failed. Every test runs on SQLite, MariaDB and PostgreSQL where it can.
+//! cannot record its completion does not commit, a failed rollback does not hide why the
+//! subtask failed, and deleting a scope's data takes out that scope's rows only, never while
+//! a run of it holds its lock. Every test runs on SQLite, MariaDB and PostgreSQL where it can.
 
 use devlake::domain::devops::CicdPipeline;
 use devlake::plugin::{AnyDomainScope, PluginMeta};
@@ -538,6 +539,51 @@ async fn scopes_differing_by_case_or_accent(backend: Backend) {
         count_by_scope(column(url, "cicd_pipelines", "_raw_data_params").await),
         vec![3, 3, 3],
         "domain rows on {backend:?}"
+    );
+
+    // Deleting one of them (`standalone delete-scope`) takes out its rows only.
+    use devlake::db::lock::{run_key, RunLock};
+    use devlake::standalone::devlake::delete_scope;
+    let mut db = devlake::db::Db::connect(url).await.unwrap();
+    delete_scope(&h, &mut db, 1, "caseA").await.unwrap();
+    let left = vec![0, 3, 3];
+    for (table, col) in [
+        ("_raw_conc_records", "params"),
+        (Record::descriptor().table, "_raw_data_params"),
+        ("cicd_pipelines", "_raw_data_params"),
+    ] {
+        assert_eq!(
+            count_by_scope(column(url, table, col).await),
+            left,
+            "{table} after deleting caseA on {backend:?}"
+        );
+    }
+    // While a run of a scope holds its lock, deleting that scope is refused and removes
+    // nothing.
+    let mut holder = devlake::db::Db::connect(url).await.unwrap();
+    let lock = RunLock::try_acquire(&mut holder, &run_key("conc", 1, "CASEA", "records"))
+        .await
+        .unwrap()
+        .expect("the lock is free");
+    let err = delete_scope(&h, &mut db, 1, "CASEA")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("scope CASEA stream records is in progress"),
+        "{backend:?}: {err}"
+    );
+    assert_eq!(
+        count_by_scope(column(url, "_raw_conc_records", "params").await),
+        left,
+        "a refused delete removes nothing on {backend:?}"
+    );
+    lock.release(&mut holder).await.unwrap();
+    delete_scope(&h, &mut db, 1, "CASEA").await.unwrap();
+    assert_eq!(
+        count_by_scope(column(url, "_raw_conc_records", "params").await),
+        vec![0, 0, 3],
+        "{backend:?}"
     );
 }
 

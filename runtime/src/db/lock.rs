@@ -134,6 +134,12 @@ async fn release(db: &mut Db, held: Held) -> Result<(), DbError> {
     }
 }
 
+/// The key of the run lock of one stream of one scope: what a subtask run holds, and what
+/// deleting the scope's data takes for each of the plugin's streams.
+pub fn run_key(plugin: &str, connection_id: i64, scope_id: &str, stream: &str) -> String {
+    format!("{plugin}\u{0}{connection_id}\u{0}{scope_id}\u{0}{stream}")
+}
+
 impl RunLock {
     /// Takes the lock of `key` without waiting; `None` when another session holds it.
     pub async fn try_acquire(db: &mut Db, key: &str) -> Result<Option<RunLock>, DbError> {

@@ -59,6 +59,33 @@ impl Dialect {
         }
     }
 
+    /// `col = <placeholder n>`, compared byte for byte; bind its value with
+    /// [`Dialect::exact_params`]. MySQL's default collations fold case and accents
+    /// (`caseA` = `CASEA` = `cäsea`), so there the plain comparison (which keeps the index
+    /// usable) is followed by a binary one and the value is bound twice; SQLite and
+    /// PostgreSQL compare exactly already.
+    ///
+    /// ```
+    /// use devlake::db::Dialect;
+    /// assert_eq!(Dialect::MySql.exact_eq("id", 1), "(`id` = ? AND BINARY `id` = ?)");
+    /// assert_eq!(Dialect::Postgres.exact_eq("id", 2), "\"id\" = $2");
+    /// ```
+    pub fn exact_eq(&self, col: &str, n: usize) -> String {
+        let c = self.quote(col);
+        match self {
+            Dialect::MySql => format!("({c} = ? AND BINARY {c} = ?)"),
+            _ => format!("{c} = {}", self.placeholder(n)),
+        }
+    }
+
+    /// The bind values of one [`Dialect::exact_eq`].
+    pub fn exact_params(&self, v: crate::model::Value) -> Vec<crate::model::Value> {
+        match self {
+            Dialect::MySql => vec![v.clone(), v],
+            _ => vec![v],
+        }
+    }
+
     /// Bind parameters one statement may carry.
     pub fn max_params(&self) -> usize {
         match self {

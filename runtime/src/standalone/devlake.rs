@@ -13,6 +13,7 @@
 //! exists already (say, one made in DevLake's UI, with its encrypted token) is left as it is.
 
 use crate::db::ddl::ensure_table;
+use crate::db::lock::{run_key, RunLock};
 use crate::db::write::{InsertPlan, OnConflict};
 use crate::db::{Db, Dialect};
 use crate::domain::{code::Repo, codequality::CqProject, devops::CicdScope, ticket::Board};
@@ -497,8 +498,6 @@ pub async fn delete_scope<P: Plugin>(
     scope_id: &str,
 ) -> Result<Deleted> {
     let d = db.dialect();
-    let q = |s: &str| d.quote(s);
-    let ph = |n: usize| d.placeholder(n);
     let params = raw_data_params(connection_id, scope_id);
     let names = host.streams().names();
     let mut raw_tables: Vec<String> = names
@@ -506,54 +505,30 @@ pub async fn delete_scope<P: Plugin>(
         .map(|s| raw_table_name(host.name(), s))
         .collect();
     raw_tables.push(raw_table_name(host.name(), "scopes"));
+    let raw_tables_v = || raw_tables.iter().map(|t| Value::Text(t.clone())).collect();
     let existing = db.tables().await?;
     let has = |t: &str| existing.iter().any(|e| e == t);
+    let text = |s: &str| Value::Text(s.to_string());
 
-    // (table, sql, params)
-    let mut plan: Vec<(String, String, Vec<Value>)> = Vec::new();
+    let mut plan: Vec<Delete> = Vec::new();
     for t in raw_tables.iter().filter(|t| has(t)) {
-        plan.push((
-            t.clone(),
-            format!("DELETE FROM {} WHERE {} = {}", q(t), q("params"), ph(1)),
-            vec![Value::Text(params.clone())],
-        ));
+        plan.push(Delete::from(d, t).exact("params", text(&params)));
     }
     for m in host.streams().tool_models() {
         if has(m.table) {
-            plan.push((
-                m.table.to_string(),
-                format!(
-                    "DELETE FROM {} WHERE {} = {}",
-                    q(m.table),
-                    q("_raw_data_params"),
-                    ph(1)
-                ),
-                vec![Value::Text(params.clone())],
-            ));
+            plan.push(Delete::from(d, m.table).exact("_raw_data_params", text(&params)));
         }
     }
-    let in_list = (0..raw_tables.len())
-        .map(|i| ph(i + 2))
-        .collect::<Vec<_>>()
-        .join(", ");
     for m in crate::domain::all_tables() {
         let has_origin = m.columns().iter().any(|c| c.name == "_raw_data_params");
         if !has_origin || !has(m.table) || m.table == ProjectMapping::descriptor().table {
             continue;
         }
-        let mut p = vec![Value::Text(params.clone())];
-        p.extend(raw_tables.iter().map(|t| Value::Text(t.clone())));
-        plan.push((
-            m.table.to_string(),
-            format!(
-                "DELETE FROM {} WHERE {} = {} AND {} IN ({in_list})",
-                q(m.table),
-                q("_raw_data_params"),
-                ph(1),
-                q("_raw_data_table")
-            ),
-            p,
-        ));
+        plan.push(
+            Delete::from(d, m.table)
+                .exact("_raw_data_params", text(&params))
+                .any_of("_raw_data_table", raw_tables_v()),
+        );
     }
     // The domain scopes by id, wherever their origin says they came from, and the
     // projects' mappings to them.
@@ -562,93 +537,156 @@ pub async fn delete_scope<P: Plugin>(
     let mapping = ProjectMapping::descriptor().table;
     for s in scope_kinds().map(|k| k.desc) {
         if has(s.table) {
-            plan.push((
-                s.table.to_string(),
-                format!("DELETE FROM {} WHERE {} = {}", q(s.table), q("id"), ph(1)),
-                vec![Value::Text(domain_id.clone())],
-            ));
+            plan.push(Delete::from(d, s.table).exact("id", text(&domain_id)));
         }
         if has(mapping) {
-            plan.push((
-                mapping.to_string(),
-                format!(
-                    "DELETE FROM {} WHERE {} = {} AND {} = {}",
-                    q(mapping),
-                    q("table"),
-                    ph(1),
-                    q("row_id"),
-                    ph(2)
-                ),
-                vec![
-                    Value::Text(s.table.to_string()),
-                    Value::Text(domain_id.clone()),
-                ],
-            ));
+            plan.push(
+                Delete::from(d, mapping)
+                    .exact("table", text(s.table))
+                    .exact("row_id", text(&domain_id)),
+            );
         }
     }
     let runs = crate::stream::SUBTASK_RUNS_TABLE;
     if has(runs) {
-        let subtasks: Vec<String> = names
+        let subtasks = names
             .iter()
             .flat_map(|s| Verb::ALL.map(|v| v.subtask_name(s)))
+            .map(Value::Text)
             .collect();
-        let list = (0..subtasks.len())
-            .map(|i| ph(i + 3))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut p = vec![Value::Int(connection_id), Value::Text(scope_id.to_string())];
-        p.extend(subtasks.into_iter().map(Value::Text));
-        plan.push((
-            runs.to_string(),
-            format!(
-                "DELETE FROM {} WHERE {} = {} AND {} = {} AND {} IN ({list})",
-                q(runs),
-                q("connection_id"),
-                ph(1),
-                q("scope_id"),
-                ph(2),
-                q("subtask_name")
-            ),
-            p,
-        ));
+        plan.push(
+            Delete::from(d, runs)
+                .eq("connection_id", Value::Int(connection_id))
+                .exact("scope_id", text(scope_id))
+                .any_of("subtask_name", subtasks),
+        );
     }
     // DevLake's own sync state for the scope (Go plugins and DevLake's UI read it).
     let latest = "_devlake_collector_latest_state";
     if has(latest) {
-        let mut p = vec![Value::Text(params.clone())];
-        p.extend(raw_tables.iter().map(|t| Value::Text(t.clone())));
-        plan.push((
-            latest.to_string(),
-            format!(
-                "DELETE FROM {} WHERE {} = {} AND {} IN ({in_list})",
-                q(latest),
-                q("raw_data_params"),
-                ph(1),
-                q("raw_data_table")
-            ),
-            p,
-        ));
+        plan.push(
+            Delete::from(d, latest)
+                .exact("raw_data_params", text(&params))
+                .any_of("raw_data_table", raw_tables_v()),
+        );
     }
     let scope_table = P::ToolScope::descriptor().table;
     if has(scope_table) {
-        plan.push((
-            scope_table.to_string(),
-            format!(
-                "DELETE FROM {} WHERE {} = {} AND {} = {}",
-                q(scope_table),
-                q("connection_id"),
-                ph(1),
-                q("id"),
-                ph(2)
-            ),
-            vec![Value::Int(connection_id), Value::Text(scope_id.to_string())],
-        ));
+        plan.push(
+            Delete::from(d, scope_table)
+                .eq("connection_id", Value::Int(connection_id))
+                .exact("id", text(scope_id)),
+        );
     }
 
+    // A run of the scope in progress would write rows back behind the delete: take the run
+    // lock of every stream of the scope, as a run does, and refuse while one is held.
+    let mut locks = Vec::new();
+    for stream in &names {
+        let key = run_key(host.name(), connection_id, scope_id, stream);
+        match RunLock::try_acquire(db, &key).await {
+            Ok(Some(lock)) => locks.push(lock),
+            held_or_failed => {
+                for lock in locks {
+                    let _ = lock.release(db).await;
+                }
+                held_or_failed?;
+                return Err(Error::msg(format!(
+                    "delete-scope: a run of {} connection {connection_id} scope {scope_id} stream {stream} is in progress; try again when it ends",
+                    host.name()
+                )));
+            }
+        }
+    }
+    let result = delete_planned(db, plan).await;
+    for lock in locks {
+        if let Err(e) = lock.release(db).await {
+            // The session or process ending releases it as well.
+            tracing::warn!("releasing the run lock: {e}");
+        }
+    }
+    let out = result?;
+    if out.total() == 0 {
+        return Err(Error::input(format!(
+            "delete-scope: nothing recorded for scope {scope_id:?} of connection {connection_id} of plugin {}",
+            host.name()
+        )));
+    }
+    Ok(out)
+}
+
+/// One `DELETE FROM <table> WHERE ...` of [`delete_scope`]'s plan, its placeholders numbered
+/// as conditions are added.
+struct Delete {
+    dialect: Dialect,
+    table: String,
+    conditions: Vec<String>,
+    values: Vec<Value>,
+}
+
+impl Delete {
+    fn from(dialect: Dialect, table: &str) -> Delete {
+        Delete {
+            dialect,
+            table: table.to_string(),
+            conditions: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    fn next(&self) -> usize {
+        self.values.len() + 1
+    }
+
+    /// `col = v`, byte for byte (ids differing only by case or accent are other scopes).
+    fn exact(mut self, col: &str, v: Value) -> Delete {
+        self.conditions
+            .push(self.dialect.exact_eq(col, self.next()));
+        self.values.extend(self.dialect.exact_params(v));
+        self
+    }
+
+    /// `col = v` for values no collation folds (integers).
+    fn eq(mut self, col: &str, v: Value) -> Delete {
+        let c = format!(
+            "{} = {}",
+            self.dialect.quote(col),
+            self.dialect.placeholder(self.next())
+        );
+        self.conditions.push(c);
+        self.values.push(v);
+        self
+    }
+
+    /// `col IN (vs...)`.
+    fn any_of(mut self, col: &str, vs: Vec<Value>) -> Delete {
+        let first = self.next();
+        let list = (0..vs.len())
+            .map(|i| self.dialect.placeholder(first + i))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.conditions
+            .push(format!("{} IN ({list})", self.dialect.quote(col)));
+        self.values.extend(vs);
+        self
+    }
+
+    fn sql(&self) -> String {
+        format!(
+            "DELETE FROM {} WHERE {}",
+            self.dialect.quote(&self.table),
+            self.conditions.join(" AND ")
+        )
+    }
+}
+
+/// Runs the plan in one transaction; rows removed per table.
+async fn delete_planned(db: &mut Db, plan: Vec<Delete>) -> Result<Deleted> {
     db.begin().await?;
     let mut out = Deleted::default();
-    for (table, sql, p) in plan {
-        match db.execute(&sql, p).await {
+    for delete in plan {
+        let table = delete.table.clone();
+        match db.execute(&delete.sql(), delete.values).await {
             Ok(0) => {}
             Ok(n) => match out.tables.iter_mut().find(|(t, _)| *t == table) {
                 Some((_, m)) => *m += n,
@@ -659,13 +697,6 @@ pub async fn delete_scope<P: Plugin>(
                 return Err(e.into());
             }
         }
-    }
-    if out.total() == 0 {
-        let _ = db.rollback().await;
-        return Err(Error::input(format!(
-            "delete-scope: nothing recorded for scope {scope_id:?} of connection {connection_id} of plugin {}",
-            host.name()
-        )));
     }
     db.commit().await?;
     Ok(out)

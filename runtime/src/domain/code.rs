@@ -6,11 +6,11 @@ use crate::model::{DateTime, Model, ModelDescriptor};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, crate::Enum)]
 #[devlake(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PullRequestStatus {
-    /// Open.
+    /// `OPEN`: not merged nor closed yet.
     Open,
-    /// Closed without merging.
+    /// `CLOSED`: closed without merging.
     Closed,
-    /// Merged.
+    /// `MERGED`: merged; has a `merged_date`.
     Merged,
 }
 
@@ -100,11 +100,15 @@ pub struct CommitFile {
     /// Domain id; the framework fills it from the tool model when empty.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub id: String,
+    /// SHA of the commit.
     #[devlake(sql_type = "varchar(40)")]
     pub commit_sha: Option<String>,
+    /// Path of the changed file.
     #[devlake(sql_type = "text")]
     pub file_path: Option<String>,
+    /// Lines added to the file.
     pub additions: Option<i64>,
+    /// Lines deleted from the file.
     pub deletions: Option<i64>,
 }
 
@@ -122,8 +126,10 @@ pub struct CommitFileComponent {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "commit_parents")]
 pub struct CommitParent {
+    /// SHA of the commit.
     #[devlake(primary_key, sql_type = "varchar(40)")]
     pub commit_sha: String,
+    /// SHA of one of its parents (a merge commit has several rows).
     #[devlake(primary_key, sql_type = "varchar(40)")]
     pub parent_commit_sha: String,
 }
@@ -303,8 +309,10 @@ pub struct PullRequestCommit {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "pull_request_labels")]
 pub struct PullRequestLabel {
+    /// Domain id of the `pull_requests` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub pull_request_id: String,
+    /// The label's name as the tool spells it.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub label_name: String,
 }
@@ -313,12 +321,16 @@ pub struct PullRequestLabel {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "pull_request_reviewers")]
 pub struct PullRequestReviewer {
+    /// Domain id of the `pull_requests` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub pull_request_id: String,
+    /// Domain id of the reviewer's `accounts` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub reviewer_id: String,
+    /// The reviewer's display name.
     #[devlake(sql_type = "varchar(255)")]
     pub name: Option<String>,
+    /// The reviewer's login name.
     #[devlake(sql_type = "varchar(255)")]
     pub user_name: Option<String>,
 }
@@ -327,12 +339,16 @@ pub struct PullRequestReviewer {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "pull_request_assignees")]
 pub struct PullRequestAssignee {
+    /// Domain id of the `pull_requests` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub pull_request_id: String,
+    /// Domain id of the assignee's `accounts` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub assignee_id: String,
+    /// The assignee's display name.
     #[devlake(sql_type = "varchar(255)")]
     pub name: Option<String>,
+    /// The assignee's login name.
     #[devlake(sql_type = "varchar(255)")]
     pub user_name: Option<String>,
 }
@@ -461,10 +477,13 @@ pub struct RepoCommit {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(plain, table = "repo_languages")]
 pub struct RepoLanguage {
+    /// Domain id of the `repos` row.
     #[devlake(sql_type = "varchar(255)")]
     pub repo_id: Option<String>,
+    /// The language's name.
     #[devlake(sql_type = "varchar(255)")]
     pub language: Option<String>,
+    /// Bytes of code in that language.
     pub bytes: Option<i64>,
 }
 

@@ -67,8 +67,10 @@ pub struct BoardRepo {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "issue_commits")]
 pub struct IssueCommit {
+    /// Domain id of the `issues` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub issue_id: String,
+    /// SHA of a commit whose message refers to the issue.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub commit_sha: String,
 }
@@ -167,11 +169,15 @@ pub struct ProjectPrMetric {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "pull_request_issues")]
 pub struct PullRequestIssue {
+    /// Domain id of the `pull_requests` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub pull_request_id: String,
+    /// Domain id of the `issues` row the pull request refers to (by key in its title or body).
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub issue_id: String,
+    /// The pull request's number.
     pub pull_request_key: Option<i64>,
+    /// The issue's key.
     #[devlake(sql_type = "varchar(255)")]
     pub issue_key: Option<String>,
 }
@@ -201,12 +207,16 @@ pub struct Team {
     /// Domain id; the framework fills it from the tool model when empty.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub id: String,
+    /// The team's name; DORA-by-team dashboards group by it.
     #[devlake(sql_type = "varchar(255)")]
     pub name: Option<String>,
+    /// Another name of the team.
     #[devlake(sql_type = "varchar(255)")]
     pub alias: Option<String>,
+    /// Domain id of the parent team.
     #[devlake(sql_type = "varchar(255)")]
     pub parent_id: Option<String>,
+    /// Position among its siblings in DevLake's team list.
     pub sorting_index: Option<i64>,
 }
 
@@ -214,8 +224,10 @@ pub struct Team {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "team_users")]
 pub struct TeamUser {
+    /// Domain id of the `teams` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub team_id: String,
+    /// Domain id of the `users` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub user_id: String,
 }
@@ -227,8 +239,10 @@ pub struct User {
     /// Domain id; the framework fills it from the tool model when empty.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub id: String,
+    /// The person's email.
     #[devlake(sql_type = "varchar(255)")]
     pub email: Option<String>,
+    /// The person's name.
     #[devlake(sql_type = "varchar(255)")]
     pub name: Option<String>,
 }
@@ -237,8 +251,10 @@ pub struct User {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "user_accounts")]
 pub struct UserAccount {
+    /// Domain id of the `users` row (a person).
     #[devlake(sql_type = "varchar(255)")]
     pub user_id: Option<String>,
+    /// Domain id of one of their `accounts` rows (one per tool).
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub account_id: String,
 }

@@ -6,9 +6,9 @@ use crate::model::{DateTime, Model, ModelDescriptor};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, crate::Enum)]
 #[devlake(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CicdResult {
-    /// Succeeded.
+    /// `SUCCESS`: the run succeeded. DORA counts only successful deployments.
     Success,
-    /// Failed.
+    /// `FAILURE`: the run failed (or was cancelled, when the plugin maps it so).
     Failure,
 }
 
@@ -16,11 +16,11 @@ pub enum CicdResult {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, crate::Enum)]
 #[devlake(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CicdStatus {
-    /// Still running.
+    /// `IN_PROGRESS`: queued or running.
     InProgress,
-    /// Finished.
+    /// `DONE`: finished; `result` says how.
     Done,
-    /// Anything else.
+    /// `OTHER`: a state the plugin could not map (skipped, manual, ...).
     Other,
 }
 
@@ -28,13 +28,13 @@ pub enum CicdStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, crate::Enum)]
 #[devlake(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CicdType {
-    /// Tests.
+    /// `TEST`: a test run.
     Test,
-    /// Linting.
+    /// `LINT`: a lint or static-analysis run.
     Lint,
-    /// A build.
+    /// `BUILD`: a build (CI).
     Build,
-    /// A deployment.
+    /// `DEPLOYMENT`: a deployment (CD); these rows become DevLake deployments.
     Deployment,
 }
 
@@ -42,11 +42,11 @@ pub enum CicdType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, crate::Enum)]
 #[devlake(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CicdEnvironment {
-    /// Production.
+    /// `PRODUCTION`: the only environment DORA metrics count.
     Production,
-    /// Staging.
+    /// `STAGING`: a pre-production environment.
     Staging,
-    /// Testing.
+    /// `TESTING`: a test environment.
     Testing,
 }
 

@@ -6,15 +6,16 @@ use crate::model::{DateTime, Model, ModelDescriptor};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, crate::Enum)]
 #[devlake(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum IssueType {
-    /// A defect.
+    /// `BUG`: a defect; the bug dashboards count these.
     Bug,
-    /// A feature or story.
+    /// `REQUIREMENT`: a feature or story; the requirement lead-time panels use these.
     Requirement,
-    /// A production incident.
+    /// `INCIDENT`: a production incident; DevLake copies these into `incidents` for DORA's
+    /// change failure rate and time to restore.
     Incident,
-    /// A task.
+    /// `TASK`: other work.
     Task,
-    /// A subtask.
+    /// `SUBTASK`: part of another issue.
     Subtask,
 }
 
@@ -22,13 +23,13 @@ pub enum IssueType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, crate::Enum)]
 #[devlake(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum IssueStatus {
-    /// Not started.
+    /// `TODO`: not started.
     Todo,
-    /// Finished.
+    /// `DONE`: resolved; has a `resolution_date`.
     Done,
-    /// Being worked on.
+    /// `IN_PROGRESS`: being worked on.
     InProgress,
-    /// Anything else.
+    /// `OTHER`: a status the plugin could not map.
     Other,
 }
 
@@ -36,11 +37,11 @@ pub enum IssueStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, crate::Enum)]
 #[devlake(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SprintStatus {
-    /// Not started.
+    /// `BEFORE_SPRINT`: planned, not started.
     BeforeSprint,
-    /// Running.
+    /// `DURING_SPRINT`: running.
     DuringSprint,
-    /// Closed.
+    /// `AFTER_SPRINT`: closed.
     AfterSprint,
 }
 
@@ -256,12 +257,17 @@ pub struct IssueComment {
     /// Domain id; the framework fills it from the tool model when empty.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub id: String,
+    /// Domain id of the `issues` row.
     #[devlake(sql_type = "varchar(191)")]
     pub issue_id: Option<String>,
+    /// The comment's text.
     pub body: Option<String>,
+    /// Domain id of the author's `accounts` row.
     #[devlake(sql_type = "varchar(255)")]
     pub account_id: Option<String>,
+    /// When it was posted.
     pub created_date: Option<DateTime>,
+    /// When it was last edited.
     pub updated_date: Option<DateTime>,
 }
 
@@ -269,8 +275,10 @@ pub struct IssueComment {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "issue_labels")]
 pub struct IssueLabel {
+    /// Domain id of the `issues` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub issue_id: String,
+    /// The label's name as the tool spells it.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub label_name: String,
 }
@@ -282,12 +290,18 @@ pub struct IssueWorklog {
     /// Domain id; the framework fills it from the tool model when empty.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub id: String,
+    /// Domain id of the `accounts` row of who logged the time.
     #[devlake(sql_type = "varchar(255)")]
     pub author_id: Option<String>,
+    /// The worklog's comment.
     pub comment: Option<String>,
+    /// Time logged, in minutes.
     pub time_spent_minutes: Option<i64>,
+    /// When the time was logged.
     pub logged_date: Option<DateTime>,
+    /// When the logged work started.
     pub started_date: Option<DateTime>,
+    /// Domain id of the `issues` row.
     #[devlake(sql_type = "varchar(255)")]
     pub issue_id: Option<String>,
 }
@@ -336,10 +350,13 @@ pub struct SprintIssue {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "issue_assignees")]
 pub struct IssueAssignee {
+    /// Domain id of the `issues` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub issue_id: String,
+    /// Domain id of the assignee's `accounts` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub assignee_id: String,
+    /// The assignee's name.
     #[devlake(sql_type = "varchar(255)")]
     pub assignee_name: Option<String>,
 }
@@ -348,10 +365,13 @@ pub struct IssueAssignee {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "issue_relationships")]
 pub struct IssueRelationship {
+    /// Domain id of the issue the link starts from.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub source_issue_id: String,
+    /// Domain id of the issue it points to.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub target_issue_id: String,
+    /// The link's type as the tool spells it (`blocks`, `relates to`, ...).
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub original_type: String,
 }
@@ -450,10 +470,13 @@ pub struct Incident {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "incident_assignees")]
 pub struct IncidentAssignee {
+    /// Domain id of the `incidents` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub incident_id: String,
+    /// Domain id of the assignee's `accounts` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub assignee_id: String,
+    /// The assignee's name.
     #[devlake(sql_type = "varchar(255)")]
     pub assignee_name: Option<String>,
 }

@@ -8,7 +8,7 @@
 use heck::{ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase};
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
-use quote::quote;
+use quote::{quote, ToTokens};
 use syn::{parse_macro_input, spanned::Spanned, Data, DeriveInput, Fields, LitStr};
 
 /// Derives `devlake::model::Model` for a struct: each named field is a column, and the
@@ -322,7 +322,7 @@ use syn::{parse_macro_input, spanned::Spanned, Data, DeriveInput, Fields, LitStr
 ///
 /// Each is an error on the attribute at fault that says what is wrong and how to fix it
 /// (the runtime's `tests/compile-fail/` holds one case each): a tool model without a
-/// `primary_key`; two fields on one column; an unknown attribute or kind; a `source` that
+/// `primary_key`; two fields on one column or one JSON name; an unknown attribute or kind; a `source` that
 /// is not a JSON pointer; a `default` that is not JSON; a generic, tuple or enum type;
 /// more than one kind; a `domain` model without `table`.
 ///
@@ -373,7 +373,8 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 ///
 /// ## `value = "..."`
 ///
-/// The variant's JSON value, when the case rule does not give it.
+/// The variant's JSON value, when the case rule does not give it. Values and stored names
+/// both parse back, so two variants sharing one does not compile.
 ///
 /// ## `db = "..."`
 ///
@@ -479,6 +480,8 @@ struct FieldAttrs {
     max_length: Option<u32>,
     source: Option<String>,
     rename: Option<String>,
+    /// The `rename = "..."` literal, where a duplicate-JSON-name error points.
+    rename_lit: Option<LitStr>,
     column: Option<String>,
     /// The `column = "..."` literal, where a duplicate-column error points.
     column_lit: Option<LitStr>,
@@ -523,7 +526,11 @@ fn field_attrs(attrs: &[syn::Attribute]) -> syn::Result<FieldAttrs> {
                     check_json_pointer(&lit)?;
                     out.source = Some(lit.value())
                 }
-                "rename" => out.rename = Some(meta.value()?.parse::<LitStr>()?.value()),
+                "rename" => {
+                    let lit = meta.value()?.parse::<LitStr>()?;
+                    out.rename = Some(lit.value());
+                    out.rename_lit = Some(lit);
+                }
                 "column" => {
                     let lit = meta.value()?.parse::<LitStr>()?;
                     out.column = Some(lit.value());
@@ -578,6 +585,29 @@ fn check_json_pointer(lit: &LitStr) -> syn::Result<()> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Records that `field` takes `key` (a column, a JSON name, an enum value); a second field
+/// taking the same key is an error at `at`, naming both fields and the attribute that fixes it.
+fn claim(
+    seen: &mut Vec<(String, String)>,
+    key: &str,
+    field: &str,
+    at: &dyn ToTokens,
+    what: &str,
+    fix: &str,
+) -> syn::Result<()> {
+    if let Some((_, first)) = seen.iter().find(|(k, _)| k == key) {
+        return Err(syn::Error::new_spanned(
+            at,
+            format!(
+                "duplicate {what} `{key}`: `{first}` and `{field}` both map to it; \
+                 give one of them another with {fix}"
+            ),
+        ));
+    }
+    seen.push((key.to_string(), field.to_string()));
     Ok(())
 }
 
@@ -656,8 +686,9 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
     let mut pk_parts = Vec::new();
     let mut index = 0usize;
     let mut skipped = Vec::new();
-    // column -> the field that declared it, to refuse a second field on the same column
-    let mut seen_columns: Vec<(String, String)> = Vec::new();
+    // (column or JSON name, the field that took it), to refuse a second field on either
+    let mut seen_columns = Vec::new();
+    let mut seen_json_names = Vec::new();
     for f in &fields {
         let fident = f.ident.as_ref().expect("named field");
         let fa = field_attrs(&f.attrs)?;
@@ -669,17 +700,18 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
         let raw_name = fident.to_string();
         let rust_name = raw_name.trim_start_matches("r#").to_string();
         let column = fa.column.clone().unwrap_or_else(|| rust_name.clone());
-        if let Some((_, first)) = seen_columns.iter().find(|(c, _)| *c == column) {
-            let message = format!(
-                "duplicate column `{column}`: field `{rust_name}` maps to the same column as \
-                 field `{first}`; give one of them #[devlake(column = \"...\")] with another name"
-            );
-            return Err(match &fa.column_lit {
-                Some(lit) => syn::Error::new_spanned(lit, message),
-                None => syn::Error::new_spanned(fident, message),
-            });
-        }
-        seen_columns.push((column.clone(), rust_name.clone()));
+        let at_column: &dyn ToTokens = match &fa.column_lit {
+            Some(lit) => lit,
+            None => fident,
+        };
+        claim(
+            &mut seen_columns,
+            &column,
+            &rust_name,
+            at_column,
+            "column",
+            "#[devlake(column = \"...\")]",
+        )?;
         let json_name = fa.rename.clone().unwrap_or_else(|| {
             if rust_name.starts_with('_') {
                 rust_name.clone()
@@ -687,6 +719,18 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
                 rust_name.to_lower_camel_case()
             }
         });
+        let at_json: &dyn ToTokens = match &fa.rename_lit {
+            Some(lit) => lit,
+            None => fident,
+        };
+        claim(
+            &mut seen_json_names,
+            &json_name,
+            &rust_name,
+            at_json,
+            "JSON name",
+            "#[devlake(rename = \"...\")]",
+        )?;
         let pk = fa.primary_key;
         let opt_str = |o: &Option<String>| match o {
             Some(s) => quote!(::core::option::Option::Some(#s)),
@@ -842,6 +886,8 @@ fn expand_enum(input: DeriveInput) -> syn::Result<TokenStream2> {
     let mut variants = Vec::new();
     let mut values = Vec::new();
     let mut db_names = Vec::new();
+    // (value or stored name, the variant that took it)
+    let mut seen = Vec::new();
     for v in &data.variants {
         if !matches!(v.fields, Fields::Unit) {
             return Err(syn::Error::new(
@@ -851,17 +897,52 @@ fn expand_enum(input: DeriveInput) -> syn::Result<TokenStream2> {
         }
         let mut value = apply_case(&rule, &v.ident.to_string())?;
         let mut db = v.ident.to_string().to_shouty_snake_case();
+        let (mut value_lit, mut db_lit) = (None, None);
         for attr in v.attrs.iter().filter(|a| a.path().is_ident("devlake")) {
             attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("value") {
-                    value = meta.value()?.parse::<LitStr>()?.value();
+                    let lit = meta.value()?.parse::<LitStr>()?;
+                    value = lit.value();
+                    value_lit = Some(lit);
                 } else if meta.path.is_ident("db") {
-                    db = meta.value()?.parse::<LitStr>()?.value();
+                    let lit = meta.value()?.parse::<LitStr>()?;
+                    db = lit.value();
+                    db_lit = Some(lit);
                 } else {
-                    return Err(meta.error("expected value = \"...\" or db = \"...\""));
+                    return Err(meta.error(
+                        "unknown devlake variant attribute; expected value = \"...\" or db = \"...\"",
+                    ));
                 }
                 Ok(())
             })?;
+        }
+        // Both spellings parse back (`FromStr`), so each must name one variant only.
+        let variant = v.ident.to_string();
+        let at_value: &dyn ToTokens = match &value_lit {
+            Some(lit) => lit,
+            None => &v.ident,
+        };
+        claim(
+            &mut seen,
+            &value,
+            &variant,
+            at_value,
+            "value",
+            "#[devlake(value = \"...\")]",
+        )?;
+        let at_db: &dyn ToTokens = match &db_lit {
+            Some(lit) => lit,
+            None => &v.ident,
+        };
+        if db != value {
+            claim(
+                &mut seen,
+                &db,
+                &variant,
+                at_db,
+                "stored name",
+                "#[devlake(db = \"...\")]",
+            )?;
         }
         variants.push(v.ident.clone());
         values.push(value);

@@ -429,8 +429,8 @@ struct ContainerAttrs {
     kind: Option<(String, syn::Attribute)>,
     table: Option<String>,
     name: Option<String>,
-    /// The case rule, and the literal that spells it (errors point there).
-    rename_all: Option<(String, LitStr)>,
+    /// The case rule's literal (errors point there).
+    rename_all: Option<LitStr>,
 }
 
 fn container_attrs(attrs: &[syn::Attribute], allow_kind: bool) -> syn::Result<ContainerAttrs> {
@@ -455,8 +455,9 @@ fn container_attrs(attrs: &[syn::Attribute], allow_kind: bool) -> syn::Result<Co
                 "name" if allow_kind => out.name = Some(meta.value()?.parse::<LitStr>()?.value()),
                 "rename_all" if !allow_kind => {
                     let lit = meta.value()?.parse::<LitStr>()?;
+                    // checked here too, so that an enum without variants is refused as well
                     apply_case(&lit, "Check")?;
-                    out.rename_all = Some((lit.value(), lit))
+                    out.rename_all = Some(lit)
                 }
                 _ => {
                     return Err(meta.error(if allow_kind {
@@ -872,7 +873,6 @@ fn expand_enum(input: DeriveInput) -> syn::Result<TokenStream2> {
     let attrs = container_attrs(&input.attrs, false)?;
     let rule = attrs
         .rename_all
-        .map(|(_, lit)| lit)
         .unwrap_or_else(|| LitStr::new("snake_case", Span::call_site()));
     let data = match &input.data {
         Data::Enum(e) => e,

@@ -4,7 +4,7 @@
 //! row count and peak RSS of each phase.
 
 use crate::plain::{self, PlainDb};
-use crate::plugin::{BenchPipeline, BenchPlugin, GENERATED_STREAM, HTTP_STREAM};
+use crate::plugin::{BenchPlugin, GENERATED_STREAM, HTTP_STREAM};
 use crate::sys;
 use anyhow::{bail, Context as _, Result};
 use clap::{Parser, ValueEnum};
@@ -15,6 +15,7 @@ use devlake::model::Model;
 use devlake::protocol::{PluginHost, TaskContext};
 use devlake::stream::{raw_table_name, Progress, Verb};
 use devlake::PluginMeta;
+use fakeplugin::models::FakePipeline;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
@@ -174,7 +175,7 @@ async fn run(args: &ChildArgs) -> Result<ChildReport> {
     for t in timed {
         let table = match t.verb {
             Verb::Collect => raw_table_name("bench", stream),
-            Verb::Extract => BenchPipeline::descriptor().table.to_string(),
+            Verb::Extract => FakePipeline::descriptor().table.to_string(),
             Verb::Convert => CicdPipeline::descriptor().table.to_string(),
         };
         phases.push(PhaseReport {
@@ -280,7 +281,7 @@ async fn baseline<DB: PlainDb>(
     {
         let mut db = Db::connect(&args.db_url).await?;
         ensure_raw_table(&mut db, &names.raw_table).await?;
-        for d in [BenchPipeline::descriptor(), CicdPipeline::descriptor()] {
+        for d in [FakePipeline::descriptor(), CicdPipeline::descriptor()] {
             ensure_table(&mut db, d.table, &d.columns()).await?;
         }
     }

@@ -11,12 +11,13 @@
 //! time spent in `INSERT` statements is reported apart (`write_secs`), so a ratio can be
 //! taken against the inserts alone or against the whole hand-written phase.
 
-use crate::plugin::{pipeline_json, BenchPipeline};
+use crate::plugin::pipeline_json;
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, Utc};
 use devlake::db::{DbUrl, Dialect};
 use devlake::domain::devops::CicdPipeline;
 use devlake::model::{Column, ColumnType, Model};
+use fakeplugin::models::FakePipeline;
 use sqlx::{Connection as _, Row as _};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -458,7 +459,7 @@ struct RawPipeline {
 
 /// Extract: raw rows into tool rows.
 pub async fn extract<DB: PlainDb>(conn: &mut DB::Connection, names: &Names) -> Result<PhaseTime> {
-    let desc = BenchPipeline::descriptor();
+    let desc = FakePipeline::descriptor();
     let columns = desc.columns();
     let mut inserts = Inserts::new(DB::DIALECT, desc.table, &columns);
     let d = DB::DIALECT;
@@ -523,7 +524,7 @@ pub async fn extract<DB: PlainDb>(conn: &mut DB::Connection, names: &Names) -> R
 
 /// Convert: tool rows into `cicd_pipelines` rows.
 pub async fn convert<DB: PlainDb>(conn: &mut DB::Connection, names: &Names) -> Result<PhaseTime> {
-    let tool = BenchPipeline::descriptor();
+    let tool = FakePipeline::descriptor();
     let domain = CicdPipeline::descriptor();
     let columns = domain.columns();
     let mut inserts = Inserts::new(DB::DIALECT, domain.table, &columns);

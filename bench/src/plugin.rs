@@ -1,17 +1,17 @@
-//! The plugin under measurement, modelled on `examples/fakeplugin`: fake CI pipelines
-//! collected from an in-process generator (or from a local HTTP server), extracted into a
-//! tool table and converted into `cicd_pipelines`.
+//! The plugin under measurement: the fake plugin's models and conversion
+//! (`examples/fakeplugin`, used as a library) behind two streams of its own, fake CI
+//! pipelines collected from an in-process generator or from a local HTTP server, extracted
+//! into the fake plugin's tool table and converted into `cicd_pipelines`.
 //!
 //! Task options carry what a run needs: `n` (records to generate), and for the HTTP
 //! stream `endpoint` (server base URL) and `concurrency` (pages fetched at once).
 
-use chrono::{TimeZone, Utc};
 use devlake::api::{ApiClient, Method, PageNumberPaginator};
-use devlake::domain::devops::{
-    CicdEnvironment, CicdPipeline, CicdResult, CicdScope, CicdStatus, CicdType,
-};
+use devlake::domain::devops::{CicdPipeline, CicdScope};
 use devlake::plugin::AnyDomainScope;
 use devlake::prelude::*;
+use fakeplugin::models::{FakeConnection, FakePipeline, FakeProject, FakeScopeConfig};
+use fakeplugin::{convert_pipeline, FakePipelineStream};
 use futures::StreamExt;
 use serde_json::{json, Value as Json};
 
@@ -22,56 +22,10 @@ pub const GENERATED_STREAM: &str = "generatedpipelines";
 /// Stream collecting its records from the local HTTP server.
 pub const HTTP_STREAM: &str = "httppipelines";
 
-/// The connection: one secret token, as the fake plugin's.
-#[derive(Debug, Clone, devlake::Model)]
-#[devlake(connection)]
-pub struct BenchConnection {
-    pub token: Secret,
-}
-
-/// The tool scope.
-#[derive(Debug, Clone, devlake::Model)]
-#[devlake(scope)]
-pub struct BenchProject {
-    pub url: String,
-}
-
-/// The scope config: the environment pipelines deploy to.
-#[derive(Debug, Clone, devlake::Model)]
-#[devlake(scope_config)]
-pub struct BenchScopeConfig {
-    pub env: String,
-}
-
-/// State of a pipeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, devlake::Enum)]
-pub enum State {
-    Pending,
-    Running,
-    Failure,
-    Success,
-}
-
-/// A CI pipeline (tool model), the fake plugin's `FakePipeline`.
-#[derive(Debug, Clone, PartialEq, devlake::Model)]
-pub struct BenchPipeline {
-    #[devlake(primary_key)]
-    pub id: String,
-    pub started_at: Option<DateTime>,
-    pub finished_at: Option<DateTime>,
-    pub state: State,
-}
-
 /// Raw JSON of pipeline `i`, as the fake plugin generates it (camelCase keys, enum values
 /// in lowercase). Every source (generator, HTTP server, plain baseline) uses this.
 pub fn pipeline_json(i: u64) -> Json {
-    let states = ["success", "failure", "pending"];
-    let at = |minute| {
-        (Utc.with_ymd_and_hms(2023, 1, 10, 11, minute, 0).unwrap()
-            + chrono::Duration::microseconds(i as i64))
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-    };
-    json!({"id": i.to_string(), "startedAt": at(0), "finishedAt": at(3), "state": states[(i % 3) as usize]})
+    FakePipelineStream::fake_pipeline(i as usize).to_json()
 }
 
 /// The plugin.
@@ -79,34 +33,34 @@ pub fn pipeline_json(i: u64) -> Json {
 pub struct BenchPlugin;
 
 impl Plugin for BenchPlugin {
-    type Connection = BenchConnection;
-    type ToolScope = BenchProject;
-    type ScopeConfig = BenchScopeConfig;
+    type Connection = FakeConnection;
+    type ToolScope = FakeProject;
+    type ScopeConfig = FakeScopeConfig;
     const NAME: Option<&'static str> = Some("bench");
 
     async fn test_connection(
         &self,
-        _connection: &Connection<BenchConnection>,
+        _connection: &Connection<FakeConnection>,
     ) -> Result<TestConnectionResult> {
         Ok(TestConnectionResult::ok())
     }
 
     async fn remote_scope_groups(
         &self,
-        _connection: &Connection<BenchConnection>,
+        _connection: &Connection<FakeConnection>,
     ) -> Result<Vec<RemoteScopeGroup>> {
         Ok(vec![])
     }
 
     async fn remote_scopes(
         &self,
-        _connection: &Connection<BenchConnection>,
+        _connection: &Connection<FakeConnection>,
         _group_id: &str,
-    ) -> Result<Vec<Scope<BenchProject>>> {
+    ) -> Result<Vec<Scope<FakeProject>>> {
         Ok(vec![])
     }
 
-    fn domain_scopes(&self, project: &Scope<BenchProject>) -> Vec<AnyDomainScope> {
+    fn domain_scopes(&self, project: &Scope<FakeProject>) -> Vec<AnyDomainScope> {
         vec![CicdScope {
             name: project.name.clone(),
             ..Default::default()
@@ -115,7 +69,9 @@ impl Plugin for BenchPlugin {
     }
 
     fn streams(&self) -> Streams<Self> {
-        Streams::new().add(GeneratedPipelines).add(HttpPipelines)
+        Streams::new()
+            .add(Pipelines { from_http: false })
+            .add(Pipelines { from_http: true })
     }
 }
 
@@ -127,76 +83,24 @@ fn option_u64(ctx: &Context<BenchPlugin>, key: &str) -> Result<u64> {
     })
 }
 
-/// The conversion shared by both streams: the fake plugin's.
-fn convert_pipeline(
-    p: &BenchPipeline,
-    ctx: &Context<BenchPlugin>,
-    out: &mut DomainSink,
-) -> Result<()> {
-    let (status, result) = match p.state {
-        State::Success => (CicdStatus::Done, Some(CicdResult::Success)),
-        State::Failure => (CicdStatus::Done, Some(CicdResult::Failure)),
-        State::Pending | State::Running => (CicdStatus::InProgress, None),
-    };
-    let duration = match (p.started_at, p.finished_at) {
-        (Some(s), Some(f)) => Some((f - s).num_seconds() as f64),
-        _ => None,
-    };
-    out.push(CicdPipeline {
-        name: p.id.clone(),
-        status: Some(status),
-        result,
-        finished_date: p.finished_at,
-        duration_sec: duration,
-        environment: ctx.scope_config.env.parse::<CicdEnvironment>().ok(),
-        r#type: Some(CicdType::Build),
-        ..Default::default()
-    })
+/// Fake pipelines from one of the two sources; its name says which
+/// ([`GENERATED_STREAM`], [`HTTP_STREAM`]).
+pub struct Pipelines {
+    /// Collect from `GET <endpoint>/pipelines?n=<n>&page=<p>&per_page=100` through the API
+    /// client, page-number pagination with the total known from the first page,
+    /// `concurrency` pages at once; otherwise generate `n` records in process.
+    pub from_http: bool,
 }
 
-/// Pipelines generated in process (`n` of them).
-pub struct GeneratedPipelines;
-
-impl Stream<BenchPlugin> for GeneratedPipelines {
-    type ToolModel = BenchPipeline;
-    const DOMAIN_TYPES: &'static [DomainType] = &[DomainType::Cicd];
-
-    fn domain_models(&self) -> Vec<&'static devlake::model::ModelDescriptor> {
-        vec![CicdPipeline::descriptor()]
-    }
-
-    async fn collect(&self, ctx: &Context<BenchPlugin>, out: &mut RawSink<'_>) -> Result<()> {
+impl Pipelines {
+    async fn generate(ctx: &Context<BenchPlugin>, out: &mut RawSink<'_>) -> Result<()> {
         for i in 0..option_u64(ctx, "n")? {
             out.push(pipeline_json(i)).await?;
         }
-        out.set_state(json!({}));
         Ok(())
     }
 
-    fn convert(
-        &self,
-        p: &BenchPipeline,
-        ctx: &Context<BenchPlugin>,
-        out: &mut DomainSink,
-    ) -> Result<()> {
-        convert_pipeline(p, ctx, out)
-    }
-}
-
-/// Pipelines collected from `GET <endpoint>/pipelines?n=<n>&page=<p>&per_page=100`
-/// through the API client, page-number pagination with the total known from the first
-/// page, `concurrency` pages at once.
-pub struct HttpPipelines;
-
-impl Stream<BenchPlugin> for HttpPipelines {
-    type ToolModel = BenchPipeline;
-    const DOMAIN_TYPES: &'static [DomainType] = &[DomainType::Cicd];
-
-    fn domain_models(&self) -> Vec<&'static devlake::model::ModelDescriptor> {
-        vec![CicdPipeline::descriptor()]
-    }
-
-    async fn collect(&self, ctx: &Context<BenchPlugin>, out: &mut RawSink<'_>) -> Result<()> {
+    async fn fetch(ctx: &Context<BenchPlugin>, out: &mut RawSink<'_>) -> Result<()> {
         let endpoint = ctx
             .options
             .get("endpoint")
@@ -223,16 +127,43 @@ impl Stream<BenchPlugin> for HttpPipelines {
                 out.push_with(item, Some(&page.url), None).await?;
             }
         }
+        Ok(())
+    }
+}
+
+impl Stream<BenchPlugin> for Pipelines {
+    type ToolModel = FakePipeline;
+    const DOMAIN_TYPES: &'static [DomainType] = &[DomainType::Cicd];
+
+    fn name(&self) -> String {
+        (if self.from_http {
+            HTTP_STREAM
+        } else {
+            GENERATED_STREAM
+        })
+        .to_string()
+    }
+
+    fn domain_models(&self) -> Vec<&'static devlake::model::ModelDescriptor> {
+        vec![CicdPipeline::descriptor()]
+    }
+
+    async fn collect(&self, ctx: &Context<BenchPlugin>, out: &mut RawSink<'_>) -> Result<()> {
+        if self.from_http {
+            Self::fetch(ctx, out).await?;
+        } else {
+            Self::generate(ctx, out).await?;
+        }
         out.set_state(json!({}));
         Ok(())
     }
 
     fn convert(
         &self,
-        p: &BenchPipeline,
+        p: &FakePipeline,
         ctx: &Context<BenchPlugin>,
         out: &mut DomainSink,
     ) -> Result<()> {
-        convert_pipeline(p, ctx, out)
+        convert_pipeline(p, &ctx.scope_config, ctx.scope.domain_id(), out)
     }
 }

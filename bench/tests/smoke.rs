@@ -121,7 +121,7 @@ async fn same_rows_on(backend: Backend) {
     let (mut a, mut b) = (fw.connect().await, plain.connect().await);
     for (table, key) in [
         ("_raw_bench_generatedpipelines", "id"),
-        ("_tool_devlake_bench_benchpipelines", "id"),
+        ("_tool_fakeplugin_fakepipelines", "id"),
         ("cicd_pipelines", "id"),
     ] {
         let (x, y) = (

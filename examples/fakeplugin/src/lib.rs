@@ -147,36 +147,48 @@ impl Stream<FakePlugin> for FakePipelineStream {
         ctx: &Context<FakePlugin>,
         out: &mut DomainSink,
     ) -> Result<()> {
-        let (status, result) = match p.state {
-            State::Success => (CicdStatus::Done, Some(CicdResult::Success)),
-            State::Failure => (CicdStatus::Done, Some(CicdResult::Failure)),
-            State::Pending | State::Running => (CicdStatus::InProgress, None),
-        };
-        // pydevlake silently drops an environment that is not one of DevLake's; here the
-        // plugin decides, and the run reports how many were left empty (at warn).
-        let environment = match ctx.scope_config.env.parse::<CicdEnvironment>() {
-            Ok(e) => Some(e),
-            Err(_) => {
-                out.unmapped("environment");
-                None
-            }
-        };
-        let duration = match (p.started_at, p.finished_at) {
-            (Some(s), Some(f)) => Some((f - s).num_seconds() as f64),
-            _ => None,
-        };
-        out.push(CicdPipeline {
-            name: p.id.clone(),
-            status: Some(status),
-            result,
-            finished_date: p.finished_at,
-            duration_sec: duration,
-            environment,
-            r#type: Some(CicdType::Build),
-            // DevLake's CI/CD dashboards and DORA select pipelines by their scope (through
-            // `project_mapping` for a project); pydevlake's fake plugin leaves it empty.
-            cicd_scope_id: Some(ctx.scope.domain_id()),
-            ..Default::default()
-        })
+        convert_pipeline(p, &ctx.scope_config, ctx.scope.domain_id(), out)
     }
+}
+
+/// Converts one fake pipeline into a `cicd_pipelines` row of the scope whose domain id is
+/// `cicd_scope_id`, for the scope config's environment. Public so that other plugins over
+/// these models (the bench) convert the same.
+pub fn convert_pipeline(
+    p: &FakePipeline,
+    scope_config: &FakeScopeConfig,
+    cicd_scope_id: String,
+    out: &mut DomainSink,
+) -> Result<()> {
+    let (status, result) = match p.state {
+        State::Success => (CicdStatus::Done, Some(CicdResult::Success)),
+        State::Failure => (CicdStatus::Done, Some(CicdResult::Failure)),
+        State::Pending | State::Running => (CicdStatus::InProgress, None),
+    };
+    // pydevlake silently drops an environment that is not one of DevLake's; here the
+    // plugin decides, and the run reports how many were left empty (at warn).
+    let environment = match scope_config.env.parse::<CicdEnvironment>() {
+        Ok(e) => Some(e),
+        Err(_) => {
+            out.unmapped("environment");
+            None
+        }
+    };
+    let duration = match (p.started_at, p.finished_at) {
+        (Some(s), Some(f)) => Some((f - s).num_seconds() as f64),
+        _ => None,
+    };
+    out.push(CicdPipeline {
+        name: p.id.clone(),
+        status: Some(status),
+        result,
+        finished_date: p.finished_at,
+        duration_sec: duration,
+        environment,
+        r#type: Some(CicdType::Build),
+        // DevLake's CI/CD dashboards and DORA select pipelines by their scope (through
+        // `project_mapping` for a project); pydevlake's fake plugin leaves it empty.
+        cicd_scope_id: Some(cicd_scope_id),
+        ..Default::default()
+    })
 }

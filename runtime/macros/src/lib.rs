@@ -1,16 +1,337 @@
 //! Derive macros for the `devlake` runtime.
 //!
 //! Use them through the runtime's re-exports (`devlake::Model`, `devlake::Enum`); the
-//! generated code refers to `::devlake` paths. Attribute reference lives on the derives'
-//! re-exports in the runtime crate, next to runnable examples.
+//! generated code refers to `::devlake` paths. The attribute reference is the derives' own
+//! documentation ([`macro@Model`], [`macro@Enum`]), which rustdoc also shows on the re-exports;
+//! its examples run as this crate's doctests.
 
 use heck::{ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase};
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
-use quote::quote;
+use quote::{quote, ToTokens};
 use syn::{parse_macro_input, spanned::Spanned, Data, DeriveInput, Fields, LitStr};
 
-/// Derives `devlake::model::Model` (and `ColumnValue`-based row/JSON codecs) for a struct.
+/// Derives `devlake::model::Model` for a struct: each named field is a column, and the
+/// derive generates the model's static descriptor (columns, JSON schema facts) and its
+/// codecs to and from database rows and JSON records.
+///
+/// Use it through the runtime's re-export, `#[derive(devlake::Model)]`; the generated code
+/// refers to `::devlake` paths. This is the one reference of the `#[devlake(...)]`
+/// attributes the derive reads; anything else inside `#[devlake(...)]` is a compile error
+/// that lists what is accepted.
+///
+/// A field's Rust type decides its column type and nullability (`Option<T>` is nullable
+/// and not required); the types are those implementing `devlake::model::ColumnValue`
+/// (strings, integers, floats, `bool`, `DateTime`, `Json`, `Secret`, `Vec<T>`, enums with
+/// `#[derive(devlake::Enum)]`). The first line of a field's doc comment is its description
+/// in the JSON schema. The framework adds the columns DevLake expects for the model's kind
+/// (`connection_id`, `_raw_data_*`, `created_at`, `updated_at`, a scope's `id` and `name`,
+/// ...; see `devlake::model::columns`): do not declare them.
+///
+/// # On the struct
+///
+/// ## The kind: `tool` (the default), `scope`, `connection`, `scope_config`, `domain`, `plain`
+///
+/// At most one; it decides the framework's columns and the table name.
+/// - `tool`: what a stream extracts; table `_tool_<crate>_<plural of the type name>`,
+///   keyed by `connection_id` plus the fields marked `primary_key` (at least one).
+/// - `scope`: the plugin's tool scope (a repo, a board); `connection`: its connection;
+///   `scope_config`: its scope config. Tables named like a tool model's.
+/// - `domain`: one of DevLake's domain tables; needs `table = "..."`.
+/// - `plain`: no table and no framework columns, for snapshot and helper structs.
+///
+/// ```
+/// use devlake::prelude::*;
+///
+/// #[derive(Debug, Clone, devlake::Model)]
+/// #[devlake(connection)]
+/// pub struct MyConnection {
+///     pub endpoint: String,
+///     pub token: Secret,
+/// }
+///
+/// #[derive(Debug, Clone, devlake::Model)]
+/// #[devlake(scope)]
+/// pub struct Repo {
+///     pub url: String,
+/// }
+///
+/// #[derive(Debug, Clone, devlake::Model)]
+/// #[devlake(scope_config)]
+/// pub struct MyScopeConfig {
+///     pub env: String,
+/// }
+///
+/// /// A tool model: no kind attribute needed.
+/// #[derive(Debug, Clone, devlake::Model)]
+/// pub struct Build {
+///     #[devlake(primary_key)]
+///     pub id: String,
+/// }
+///
+/// assert_eq!(Repo::descriptor().kind, devlake::model::ModelKind::Scope);
+/// assert!(Build::descriptor().table.starts_with("_tool_"));
+/// assert!(Build::descriptor().table.ends_with("_builds"));
+/// ```
+///
+/// ## `table = "..."`
+///
+/// The table's name instead of the derived one; required on a `domain` model (DevLake's
+/// name), optional on the others.
+///
+/// ```
+/// #[derive(Debug, Clone, devlake::Model)]
+/// #[devlake(table = "_tool_acme_ci_runs")]
+/// pub struct Run {
+///     #[devlake(primary_key)]
+///     pub id: u64,
+/// }
+///
+/// use devlake::model::Model;
+/// assert_eq!(Run::descriptor().table, "_tool_acme_ci_runs");
+/// ```
+///
+/// ## `name = "..."`
+///
+/// The model's name where DevLake sees it (domain ids `<crate>:<name>:<connection>:<key>`,
+/// a domain scope's type name) instead of the Rust type name; keeps ids stable when the
+/// type is renamed.
+///
+/// ```
+/// #[derive(Debug, Clone, devlake::Model)]
+/// #[devlake(name = "Pipeline")]
+/// pub struct PipelineV2 {
+///     #[devlake(primary_key)]
+///     pub id: String,
+/// }
+///
+/// use devlake::model::Model;
+/// assert_eq!(PipelineV2::descriptor().name, "Pipeline");
+/// ```
+///
+/// # On a field
+///
+/// ## `primary_key`
+///
+/// The field is part of the primary key (after `connection_id` on a tool model); domain
+/// ids are built from it. A tool model without one does not compile.
+///
+/// ```
+/// #[derive(Debug, Clone, devlake::Model)]
+/// pub struct Job {
+///     #[devlake(primary_key)]
+///     pub pipeline_id: u64,
+///     #[devlake(primary_key)]
+///     pub name: String,
+/// }
+///
+/// use devlake::model::Model;
+/// let job = Job { pipeline_id: 7, name: "lint".into() };
+/// assert_eq!(job.primary_key(), ["7", "lint"]);
+/// ```
+///
+/// ## `auto_increment`, `auto_increment = false`
+///
+/// Marks an integer key as generated by the database (`autoIncrement` in the JSON schema),
+/// or says explicitly that it is not.
+///
+/// ```
+/// #[derive(Debug, Clone, devlake::Model)]
+/// pub struct Event {
+///     #[devlake(primary_key, auto_increment)]
+///     pub id: u64,
+/// }
+///
+/// use devlake::model::Model;
+/// assert_eq!(Event::descriptor().fields[0].auto_increment, Some(true));
+/// ```
+///
+/// ## `max_length = N`
+///
+/// `maxLength` in the JSON schema; a string of at most 255 becomes a `varchar(N)` column
+/// (indexable on MySQL), a longer or unbounded one a text column.
+///
+/// ```
+/// #[derive(Debug, Clone, devlake::Model)]
+/// pub struct Branch {
+///     #[devlake(primary_key, max_length = 255)]
+///     pub name: String,
+/// }
+///
+/// use devlake::model::Model;
+/// assert_eq!(Branch::descriptor().fields[0].max_length, Some(255));
+/// ```
+///
+/// ## `source = "/json/pointer"`
+///
+/// Where the default extractor reads the field in the raw record: an RFC 6901 JSON pointer
+/// (`/` separates keys, `~0` is a `~` and `~1` a `/` inside a key). Without it the field is
+/// read from its column name or its JSON name.
+///
+/// ```
+/// #[derive(Debug, Clone, devlake::Model)]
+/// pub struct Build {
+///     #[devlake(primary_key)]
+///     pub id: String,
+///     #[devlake(source = "/result/state")]
+///     pub state: String,
+///     #[devlake(source = "/labels/team~1area")]
+///     pub area: Option<String>,
+/// }
+///
+/// use devlake::model::Model;
+/// let raw = serde_json::json!({"id": "1", "result": {"state": "ok"}, "labels": {"team/area": "ci"}});
+/// let b = Build::from_json(&raw).unwrap();
+/// assert_eq!((b.state.as_str(), b.area.as_deref()), ("ok", Some("ci")));
+/// ```
+///
+/// ## `rename = "jsonName"`
+///
+/// The field's JSON name (in API payloads, the JSON schema and the extractor's fallback
+/// lookup) instead of the camelCase of the field name (pydevlake's alias; a field starting
+/// with `_` keeps its name).
+///
+/// ```
+/// #[derive(Debug, Clone, devlake::Model)]
+/// pub struct Build {
+///     #[devlake(primary_key)]
+///     pub id: String,
+///     #[devlake(rename = "web_url")]
+///     pub url: String,
+/// }
+///
+/// use devlake::model::Model;
+/// let b = Build::from_json(&serde_json::json!({"id": "1", "web_url": "http://ci/1"})).unwrap();
+/// assert_eq!(b.url, "http://ci/1");
+/// ```
+///
+/// ## `column = "name"`
+///
+/// The column's name instead of the field name (for a column named like a Rust keyword or
+/// one DevLake spells otherwise). Two fields on one column do not compile.
+///
+/// ```
+/// #[derive(Debug, Clone, devlake::Model)]
+/// pub struct Build {
+///     #[devlake(primary_key)]
+///     pub id: String,
+///     #[devlake(column = "type")]
+///     pub kind: String,
+/// }
+///
+/// use devlake::model::Model;
+/// assert_eq!(Build::descriptor().fields[1].name, "type");
+/// ```
+///
+/// ## `default`, `default = "<json>"`
+///
+/// What a record without the field (or with `null`) gets instead of an error: `default`
+/// takes the type's `Default`; `default = "<json>"` takes that JSON literal, which is also
+/// the `default` of the JSON schema. Either makes the field not required.
+///
+/// ```
+/// #[derive(Debug, Clone, devlake::Model)]
+/// pub struct Build {
+///     #[devlake(primary_key)]
+///     pub id: String,
+///     #[devlake(default)]
+///     pub retries: u32,
+///     #[devlake(default = "\"main\"")]
+///     pub branch: String,
+/// }
+///
+/// use devlake::model::Model;
+/// let b = Build::from_json(&serde_json::json!({"id": "1"})).unwrap();
+/// assert_eq!((b.retries, b.branch.as_str()), (0, "main"));
+/// ```
+///
+/// ## `description = "..."`
+///
+/// The field's description in the JSON schema (what DevLake's config UI shows) instead of
+/// the first line of its doc comment.
+///
+/// ```
+/// #[derive(Debug, Clone, devlake::Model)]
+/// #[devlake(scope_config)]
+/// pub struct MyScopeConfig {
+///     /// Internal note the UI need not show.
+///     #[devlake(description = "Regular expression matching deployment jobs")]
+///     pub deployment_pattern: Option<String>,
+/// }
+///
+/// use devlake::model::Model;
+/// let f = &MyScopeConfig::descriptor().fields[0];
+/// assert_eq!(f.description, Some("Regular expression matching deployment jobs"));
+/// ```
+///
+/// ## `renamed_from = "old_column"`
+///
+/// A hint for `cargo devlake migration add`: the column was called `old_column` before, so
+/// the migration renames it instead of dropping and adding.
+///
+/// ```
+/// #[derive(Debug, Clone, devlake::Model)]
+/// pub struct Build {
+///     #[devlake(primary_key)]
+///     pub id: String,
+///     #[devlake(renamed_from = "duration")]
+///     pub duration_sec: Option<f64>,
+/// }
+///
+/// use devlake::model::Model;
+/// assert_eq!(Build::descriptor().fields[1].renamed_from, Some("duration"));
+/// ```
+///
+/// ## `sql_type = "..."`
+///
+/// The exact SQL type of the column in DDL, instead of the one derived from the Rust type
+/// (the JSON schema still follows the Rust type).
+///
+/// ```
+/// #[derive(Debug, Clone, devlake::Model)]
+/// pub struct Build {
+///     #[devlake(primary_key)]
+///     pub id: String,
+///     #[devlake(sql_type = "decimal(10,2)")]
+///     pub cost: f64,
+/// }
+///
+/// use devlake::model::Model;
+/// assert_eq!(Build::descriptor().fields[1].sql_type, Some("decimal(10,2)"));
+/// ```
+///
+/// ## `skip`
+///
+/// Not a column: the field is left out of the table, the schema and JSON, and filled with
+/// its `Default` when a row or record is read.
+///
+/// ```
+/// #[derive(Debug, Clone, devlake::Model)]
+/// pub struct Build {
+///     #[devlake(primary_key)]
+///     pub id: String,
+///     #[devlake(skip)]
+///     pub cache: Vec<String>,
+/// }
+///
+/// use devlake::model::Model;
+/// assert_eq!(Build::descriptor().fields.len(), 1);
+/// ```
+///
+/// # Mistakes refused at compile time
+///
+/// Each is an error on the attribute at fault that says what is wrong and how to fix it
+/// (the runtime's `tests/compile-fail/` holds one case each): a tool model without a
+/// `primary_key`; two fields on one column or one JSON name; an unknown attribute or kind; a `source` that
+/// is not a JSON pointer; a `default` that is not JSON; a generic, tuple or enum type;
+/// more than one kind; a `domain` model without `table`.
+///
+/// ```compile_fail
+/// #[derive(devlake::Model)]
+/// pub struct Build {
+///     pub id: String, // no #[devlake(primary_key)]
+/// }
+/// ```
 #[proc_macro_derive(Model, attributes(devlake))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -19,7 +340,67 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
         .into()
 }
 
-/// Derives `devlake::model::ColumnValue`, serde and `FromStr`/`Display` for a fieldless enum.
+/// Derives, for a fieldless enum, `devlake::model::ColumnValue` (so a model field can have
+/// the enum's type), serde's `Serialize`/`Deserialize`, `FromStr` and `Display`, plus the
+/// inherent `ALL`, `as_str()` (the value in JSON) and `db_name()` (the value stored in the
+/// database: like pydevlake and DevLake, the variant's *name*, `SCREAMING_SNAKE_CASE`).
+///
+/// Use it through the runtime's re-export, `#[derive(devlake::Enum)]`. This is the one
+/// reference of the `#[devlake(...)]` attributes it reads; anything else is a compile
+/// error that lists what is accepted.
+///
+/// # On the enum
+///
+/// ## `rename_all = "..."`
+///
+/// How a variant's name becomes its JSON value: `snake_case` (the default), `lowercase`,
+/// `UPPERCASE`, `SCREAMING_SNAKE_CASE`, `camelCase` or `PascalCase`. Another rule does not
+/// compile.
+///
+/// ```
+/// #[derive(Debug, Clone, Copy, PartialEq, devlake::Enum)]
+/// #[devlake(rename_all = "SCREAMING_SNAKE_CASE")]
+/// pub enum Status {
+///     InProgress,
+///     Done,
+/// }
+///
+/// assert_eq!(Status::InProgress.as_str(), "IN_PROGRESS");
+/// assert_eq!("DONE".parse::<Status>(), Ok(Status::Done));
+/// ```
+///
+/// # On a variant
+///
+/// ## `value = "..."`
+///
+/// The variant's JSON value, when the case rule does not give it. Values and stored names
+/// both parse back, so two variants sharing one does not compile.
+///
+/// ## `db = "..."`
+///
+/// The variant's stored value instead of its `SCREAMING_SNAKE_CASE` name.
+///
+/// ```
+/// #[derive(Debug, Clone, Copy, PartialEq, devlake::Enum)]
+/// pub enum Outcome {
+///     #[devlake(value = "SUCCESS", db = "SUCCESS")]
+///     Success,
+///     #[devlake(value = "FAILURE")]
+///     Failed,
+/// }
+///
+/// assert_eq!(Outcome::Failed.as_str(), "FAILURE");
+/// assert_eq!(Outcome::Failed.db_name(), "FAILED");
+/// assert_eq!(Outcome::Success.db_name(), "SUCCESS");
+/// // both spellings parse
+/// assert_eq!("FAILED".parse::<Outcome>(), Ok(Outcome::Failed));
+/// ```
+///
+/// ```compile_fail
+/// #[derive(Clone, Copy, devlake::Enum)]
+/// #[devlake(rename_all = "kebab-case")] // not a rule
+/// pub enum State { InProgress }
+/// ```
 #[proc_macro_derive(Enum, attributes(devlake))]
 pub fn derive_enum(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -44,10 +425,12 @@ fn plural(word: &str) -> String {
 
 #[derive(Default)]
 struct ContainerAttrs {
-    kind: Option<(String, Span)>,
+    /// The kind, and the `#[devlake(...)]` attribute that names it (errors point there).
+    kind: Option<(String, syn::Attribute)>,
     table: Option<String>,
     name: Option<String>,
-    rename_all: Option<String>,
+    /// The case rule's literal (errors point there).
+    rename_all: Option<LitStr>,
 }
 
 fn container_attrs(attrs: &[syn::Attribute], allow_kind: bool) -> syn::Result<ContainerAttrs> {
@@ -66,12 +449,15 @@ fn container_attrs(attrs: &[syn::Attribute], allow_kind: bool) -> syn::Result<Co
                     if out.kind.is_some() {
                         return Err(meta.error("a model has exactly one kind"));
                     }
-                    out.kind = Some((ident, meta.path.span()));
+                    out.kind = Some((ident, attr.clone()));
                 }
-                "table" => out.table = Some(meta.value()?.parse::<LitStr>()?.value()),
-                "name" => out.name = Some(meta.value()?.parse::<LitStr>()?.value()),
+                "table" if allow_kind => out.table = Some(meta.value()?.parse::<LitStr>()?.value()),
+                "name" if allow_kind => out.name = Some(meta.value()?.parse::<LitStr>()?.value()),
                 "rename_all" if !allow_kind => {
-                    out.rename_all = Some(meta.value()?.parse::<LitStr>()?.value())
+                    let lit = meta.value()?.parse::<LitStr>()?;
+                    // checked here too, so that an enum without variants is refused as well
+                    apply_case(&lit, "Check")?;
+                    out.rename_all = Some(lit)
                 }
                 _ => {
                     return Err(meta.error(if allow_kind {
@@ -95,7 +481,11 @@ struct FieldAttrs {
     max_length: Option<u32>,
     source: Option<String>,
     rename: Option<String>,
+    /// The `rename = "..."` literal, where a duplicate-JSON-name error points.
+    rename_lit: Option<LitStr>,
     column: Option<String>,
+    /// The `column = "..."` literal, where a duplicate-column error points.
+    column_lit: Option<LitStr>,
     default_json: Option<String>,
     default_trait: bool,
     description: Option<String>,
@@ -134,14 +524,19 @@ fn field_attrs(attrs: &[syn::Attribute]) -> syn::Result<FieldAttrs> {
                 "max_length" => out.max_length = Some(meta.value()?.parse::<syn::LitInt>()?.base10_parse()?),
                 "source" => {
                     let lit = meta.value()?.parse::<LitStr>()?;
-                    let v = lit.value();
-                    if !v.is_empty() && !v.starts_with('/') {
-                        return Err(syn::Error::new(lit.span(), "source must be a JSON pointer (RFC 6901) starting with '/', e.g. \"/contactInfo/address\""));
-                    }
-                    out.source = Some(v)
+                    check_json_pointer(&lit)?;
+                    out.source = Some(lit.value())
                 }
-                "rename" => out.rename = Some(meta.value()?.parse::<LitStr>()?.value()),
-                "column" => out.column = Some(meta.value()?.parse::<LitStr>()?.value()),
+                "rename" => {
+                    let lit = meta.value()?.parse::<LitStr>()?;
+                    out.rename = Some(lit.value());
+                    out.rename_lit = Some(lit);
+                }
+                "column" => {
+                    let lit = meta.value()?.parse::<LitStr>()?;
+                    out.column = Some(lit.value());
+                    out.column_lit = Some(lit);
+                }
                 "default" => {
                     if meta.input.peek(syn::Token![=]) {
                         let lit = meta.value()?.parse::<LitStr>()?;
@@ -164,6 +559,57 @@ fn field_attrs(attrs: &[syn::Attribute]) -> syn::Result<FieldAttrs> {
         })?;
     }
     Ok(out)
+}
+
+/// Checks that `source = "..."` is an RFC 6901 JSON pointer: empty (the whole record) or
+/// `/`-separated keys in which `~` only starts the escapes `~0` (`~`) and `~1` (`/`).
+fn check_json_pointer(lit: &LitStr) -> syn::Result<()> {
+    let v = lit.value();
+    if !v.is_empty() && !v.starts_with('/') {
+        return Err(syn::Error::new_spanned(
+            lit,
+            format!(
+                "source {v:?} is not a JSON pointer (RFC 6901): it must start with '/', \
+                 e.g. source = \"/contactInfo/address\""
+            ),
+        ));
+    }
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        if c == '~' && !matches!(chars.next(), Some('0' | '1')) {
+            return Err(syn::Error::new_spanned(
+                lit,
+                format!(
+                    "source {v:?} is not a JSON pointer (RFC 6901): '~' must be followed by \
+                     0 or 1; write a key's '~' as ~0 and its '/' as ~1"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Records that `field` takes `key` (a column, a JSON name, an enum value); a second field
+/// taking the same key is an error at `at`, naming both fields and the attribute that fixes it.
+fn claim(
+    seen: &mut Vec<(String, String)>,
+    key: &str,
+    field: &str,
+    at: &dyn ToTokens,
+    what: &str,
+    fix: &str,
+) -> syn::Result<()> {
+    if let Some((_, first)) = seen.iter().find(|(k, _)| k == key) {
+        return Err(syn::Error::new_spanned(
+            at,
+            format!(
+                "duplicate {what} `{key}`: `{first}` and `{field}` both map to it; \
+                 give one of them another with {fix}"
+            ),
+        ));
+    }
+    seen.push((key.to_string(), field.to_string()));
+    Ok(())
 }
 
 /// Cheap syntactic check so that a typo in `default = "..."` fails at compile time, not at
@@ -204,7 +650,10 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
             ))
         }
     };
-    let (kind, _kind_span) = attrs.kind.unwrap_or(("tool".into(), Span::call_site()));
+    let (kind, kind_attr) = match attrs.kind {
+        Some((kind, attr)) => (kind, Some(attr)),
+        None => ("tool".to_string(), None),
+    };
     let kind_tokens = match kind.as_str() {
         "tool" => quote!(::devlake::model::ModelKind::Tool),
         "scope" => quote!(::devlake::model::ModelKind::Scope),
@@ -238,6 +687,9 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
     let mut pk_parts = Vec::new();
     let mut index = 0usize;
     let mut skipped = Vec::new();
+    // (column or JSON name, the field that took it), to refuse a second field on either
+    let mut seen_columns = Vec::new();
+    let mut seen_json_names = Vec::new();
     for f in &fields {
         let fident = f.ident.as_ref().expect("named field");
         let fa = field_attrs(&f.attrs)?;
@@ -249,6 +701,18 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
         let raw_name = fident.to_string();
         let rust_name = raw_name.trim_start_matches("r#").to_string();
         let column = fa.column.clone().unwrap_or_else(|| rust_name.clone());
+        let at_column: &dyn ToTokens = match &fa.column_lit {
+            Some(lit) => lit,
+            None => fident,
+        };
+        claim(
+            &mut seen_columns,
+            &column,
+            &rust_name,
+            at_column,
+            "column",
+            "#[devlake(column = \"...\")]",
+        )?;
         let json_name = fa.rename.clone().unwrap_or_else(|| {
             if rust_name.starts_with('_') {
                 rust_name.clone()
@@ -256,6 +720,18 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
                 rust_name.to_lower_camel_case()
             }
         });
+        let at_json: &dyn ToTokens = match &fa.rename_lit {
+            Some(lit) => lit,
+            None => fident,
+        };
+        claim(
+            &mut seen_json_names,
+            &json_name,
+            &rust_name,
+            at_json,
+            "JSON name",
+            "#[devlake(rename = \"...\")]",
+        )?;
         let pk = fa.primary_key;
         let opt_str = |o: &Option<String>| match o {
             Some(s) => quote!(::core::option::Option::Some(#s)),
@@ -309,6 +785,18 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
         index += 1;
     }
 
+    if kind == "tool" && pk_parts.is_empty() {
+        let message = format!(
+            "tool model `{ident}` has no primary key: mark the tool's id field with \
+             #[devlake(primary_key)] (the framework keys the table by connection_id plus it), \
+             or declare the struct #[devlake(plain)] if it is not a table"
+        );
+        return Err(match kind_attr {
+            Some(attr) => syn::Error::new_spanned(attr, message),
+            None => syn::Error::new_spanned(ident, message),
+        });
+    }
+
     Ok(quote! {
         impl ::devlake::model::Model for #ident {
             fn descriptor() -> &'static ::devlake::model::ModelDescriptor {
@@ -359,8 +847,9 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
     })
 }
 
-fn apply_case(rule: &str, variant: &str) -> syn::Result<String> {
-    Ok(match rule {
+/// `variant` spelled by the `rename_all` rule `rule`; an unknown rule is an error on its literal.
+fn apply_case(rule: &LitStr, variant: &str) -> syn::Result<String> {
+    Ok(match rule.value().as_str() {
         "snake_case" => variant.to_snake_case(),
         "lowercase" => variant.to_lowercase(),
         "UPPERCASE" => variant.to_uppercase(),
@@ -368,9 +857,12 @@ fn apply_case(rule: &str, variant: &str) -> syn::Result<String> {
         "camelCase" => variant.to_lower_camel_case(),
         "PascalCase" => variant.to_string(),
         other => {
-            return Err(syn::Error::new(
-                Span::call_site(),
-                format!("unknown rename_all rule {other:?}; expected snake_case, lowercase, UPPERCASE, SCREAMING_SNAKE_CASE, camelCase or PascalCase"),
+            return Err(syn::Error::new_spanned(
+                rule,
+                format!(
+                    "unknown rename_all rule {other:?}; use one of: snake_case, lowercase, \
+                     UPPERCASE, SCREAMING_SNAKE_CASE, camelCase, PascalCase"
+                ),
             ))
         }
     })
@@ -379,7 +871,9 @@ fn apply_case(rule: &str, variant: &str) -> syn::Result<String> {
 fn expand_enum(input: DeriveInput) -> syn::Result<TokenStream2> {
     let ident = &input.ident;
     let attrs = container_attrs(&input.attrs, false)?;
-    let rule = attrs.rename_all.unwrap_or_else(|| "snake_case".into());
+    let rule = attrs
+        .rename_all
+        .unwrap_or_else(|| LitStr::new("snake_case", Span::call_site()));
     let data = match &input.data {
         Data::Enum(e) => e,
         _ => {
@@ -392,6 +886,8 @@ fn expand_enum(input: DeriveInput) -> syn::Result<TokenStream2> {
     let mut variants = Vec::new();
     let mut values = Vec::new();
     let mut db_names = Vec::new();
+    // (value or stored name, the variant that took it)
+    let mut seen = Vec::new();
     for v in &data.variants {
         if !matches!(v.fields, Fields::Unit) {
             return Err(syn::Error::new(
@@ -401,17 +897,52 @@ fn expand_enum(input: DeriveInput) -> syn::Result<TokenStream2> {
         }
         let mut value = apply_case(&rule, &v.ident.to_string())?;
         let mut db = v.ident.to_string().to_shouty_snake_case();
+        let (mut value_lit, mut db_lit) = (None, None);
         for attr in v.attrs.iter().filter(|a| a.path().is_ident("devlake")) {
             attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("value") {
-                    value = meta.value()?.parse::<LitStr>()?.value();
+                    let lit = meta.value()?.parse::<LitStr>()?;
+                    value = lit.value();
+                    value_lit = Some(lit);
                 } else if meta.path.is_ident("db") {
-                    db = meta.value()?.parse::<LitStr>()?.value();
+                    let lit = meta.value()?.parse::<LitStr>()?;
+                    db = lit.value();
+                    db_lit = Some(lit);
                 } else {
-                    return Err(meta.error("expected value = \"...\" or db = \"...\""));
+                    return Err(meta.error(
+                        "unknown devlake variant attribute; expected value = \"...\" or db = \"...\"",
+                    ));
                 }
                 Ok(())
             })?;
+        }
+        // Both spellings parse back (`FromStr`), so each must name one variant only.
+        let variant = v.ident.to_string();
+        let at_value: &dyn ToTokens = match &value_lit {
+            Some(lit) => lit,
+            None => &v.ident,
+        };
+        claim(
+            &mut seen,
+            &value,
+            &variant,
+            at_value,
+            "value",
+            "#[devlake(value = \"...\")]",
+        )?;
+        let at_db: &dyn ToTokens = match &db_lit {
+            Some(lit) => lit,
+            None => &v.ident,
+        };
+        if db != value {
+            claim(
+                &mut seen,
+                &db,
+                &variant,
+                at_db,
+                "stored name",
+                "#[devlake(db = \"...\")]",
+            )?;
         }
         variants.push(v.ident.clone());
         values.push(value);

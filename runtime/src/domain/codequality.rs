@@ -43,18 +43,27 @@ pub struct CqIssue {
     /// Domain id; the framework fills it from the tool model when empty.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub id: String,
+    /// Key of the rule that raised it.
     #[devlake(sql_type = "varchar(255)")]
     pub rule: Option<String>,
+    /// Severity as the tool spells it (`BLOCKER`, `CRITICAL`, `MAJOR`, `MINOR`, `INFO`).
     #[devlake(sql_type = "varchar(100)")]
     pub severity: Option<String>,
+    /// The file (component) it is in.
     pub component: Option<String>,
+    /// Domain id of the `cq_projects` row.
     #[devlake(sql_type = "varchar(500)")]
     pub project_key: Option<String>,
+    /// The line it is on.
     pub line: Option<i64>,
+    /// The issue's state as the tool spells it (`OPEN`, `CLOSED`, ...).
     #[devlake(sql_type = "varchar(20)")]
     pub status: Option<String>,
+    /// What the rule says is wrong.
     pub message: Option<String>,
+    /// Technical debt, in minutes.
     pub debt: Option<i64>,
+    /// Effort to fix, in minutes.
     pub effort: Option<i64>,
     #[devlake(sql_type = "varchar(255)")]
     pub commit_author_email: Option<String>,
@@ -63,6 +72,8 @@ pub struct CqIssue {
     #[devlake(sql_type = "varchar(100)")]
     pub hash: Option<String>,
     pub tags: Option<String>,
+    /// `BUG`, `VULNERABILITY`, `CODE_SMELL` or `HOTSPOTS`; the code-quality dashboards count by
+    /// it.
     #[devlake(sql_type = "varchar(100)")]
     pub r#type: Option<String>,
     #[devlake(sql_type = "varchar(255)")]
@@ -75,7 +86,9 @@ pub struct CqIssue {
     pub vulnerability_probability: Option<String>,
     #[devlake(sql_type = "varchar(100)")]
     pub security_category: Option<String>,
+    /// When it was raised.
     pub created_date: Option<DateTime>,
+    /// When it last changed.
     pub updated_date: Option<DateTime>,
 }
 

@@ -26,20 +26,28 @@ pub fn tables() -> Vec<&'static ModelDescriptor> {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "accounts")]
 pub struct Account {
-    /// Domain id; the framework fills it from the tool model when empty.
+    /// Domain id, `<plugin>:<ToolModel>:<connection id>:<key>` as DevLake's id generator builds
+    /// it; the framework fills it from the tool model when empty.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub id: String,
+    /// The account's email.
     #[devlake(sql_type = "varchar(255)")]
     pub email: Option<String>,
+    /// The display name.
     #[devlake(sql_type = "varchar(255)")]
     pub full_name: Option<String>,
+    /// The login name.
     #[devlake(sql_type = "varchar(255)")]
     pub user_name: Option<String>,
+    /// URL of the avatar.
     #[devlake(sql_type = "varchar(255)")]
     pub avatar_url: Option<String>,
+    /// The organisation or team the tool lists.
     #[devlake(sql_type = "varchar(255)")]
     pub organization: Option<String>,
+    /// When the account was created.
     pub created_date: Option<DateTime>,
+    /// The tool's status code of the account.
     pub status: Option<i64>,
 }
 
@@ -47,8 +55,10 @@ pub struct Account {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "board_repos")]
 pub struct BoardRepo {
+    /// Domain id of the `boards` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub board_id: String,
+    /// Domain id of the `repos` row whose issues the board tracks.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub repo_id: String,
 }
@@ -57,8 +67,10 @@ pub struct BoardRepo {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "issue_commits")]
 pub struct IssueCommit {
+    /// Domain id of the `issues` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub issue_id: String,
+    /// SHA of a commit whose message refers to the issue.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub commit_sha: String,
 }
@@ -85,10 +97,15 @@ pub struct IssueRepoCommit {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "project_mapping")]
 pub struct ProjectMapping {
+    /// The DevLake project's name: the `project` variable of every dashboard.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub project_name: String,
+    /// The domain table of the scope: `repos`, `boards`, `cicd_scopes`, `cq_projects` or
+    /// `qa_projects`.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub table: String,
+    /// Domain id of the scope's row in `table`; dashboards join `project_mapping.row_id` to
+    /// e.g. `cicd_deployment_commits.cicd_scope_id`.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub row_id: String,
 }
@@ -97,11 +114,15 @@ pub struct ProjectMapping {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "project_incident_deployment_relationships")]
 pub struct ProjectIncidentDeploymentRelationship {
-    /// Domain id; the framework fills it from the tool model when empty.
+    /// Domain id of the `incidents` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub id: String,
+    /// The DevLake project.
     #[devlake(primary_key, sql_type = "varchar(100)")]
     pub project_name: String,
+    /// Domain id of the deployment (`cicd_deployment_commits.cicd_deployment_id`) the incident
+    /// is blamed on: the last successful production deployment before it; DORA's change failure
+    /// rate counts these.
     pub deployment_id: Option<String>,
 }
 
@@ -109,23 +130,38 @@ pub struct ProjectIncidentDeploymentRelationship {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "project_pr_metrics")]
 pub struct ProjectPrMetric {
-    /// Domain id; the framework fills it from the tool model when empty.
+    /// Domain id of the `pull_requests` row the metrics are for.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub id: String,
+    /// The DevLake project they are computed in.
     #[devlake(primary_key, sql_type = "varchar(100)")]
     pub project_name: String,
+    /// SHA of the pull request's earliest authored commit.
     pub first_commit_sha: Option<String>,
+    /// Minutes from the first commit's authored date to the pull request's creation.
     pub pr_coding_time: Option<i64>,
+    /// Domain id of the first review comment by someone other than the author.
     pub first_review_id: Option<String>,
+    /// Minutes from creation to the first review.
     pub pr_pickup_time: Option<i64>,
+    /// Minutes from the first review to the merge.
     pub pr_review_time: Option<i64>,
+    /// Domain id of the `cicd_deployment_commits` row that first shipped it to production.
     pub deployment_commit_id: Option<String>,
+    /// Minutes from the merge to that deployment's finish.
     pub pr_deploy_time: Option<i64>,
+    /// Coding + pickup + review + deploy time, each where known: DORA's lead time for changes
+    /// (dashboards take its median per month).
     pub pr_cycle_time: Option<i64>,
+    /// When the first commit was authored.
     pub first_commit_authored_date: Option<DateTime>,
+    /// When the first review was posted.
     pub first_comment_date: Option<DateTime>,
+    /// When the pull request was created.
     pub pr_created_date: Option<DateTime>,
+    /// When it was merged.
     pub pr_merged_date: Option<DateTime>,
+    /// When the deployment that shipped it finished.
     pub pr_deployed_date: Option<DateTime>,
 }
 
@@ -133,11 +169,15 @@ pub struct ProjectPrMetric {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "pull_request_issues")]
 pub struct PullRequestIssue {
+    /// Domain id of the `pull_requests` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub pull_request_id: String,
+    /// Domain id of the `issues` row the pull request refers to (by key in its title or body).
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub issue_id: String,
+    /// The pull request's number.
     pub pull_request_key: Option<i64>,
+    /// The issue's key.
     #[devlake(sql_type = "varchar(255)")]
     pub issue_key: Option<String>,
 }
@@ -167,12 +207,16 @@ pub struct Team {
     /// Domain id; the framework fills it from the tool model when empty.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub id: String,
+    /// The team's name; DORA-by-team dashboards group by it.
     #[devlake(sql_type = "varchar(255)")]
     pub name: Option<String>,
+    /// Another name of the team.
     #[devlake(sql_type = "varchar(255)")]
     pub alias: Option<String>,
+    /// Domain id of the parent team.
     #[devlake(sql_type = "varchar(255)")]
     pub parent_id: Option<String>,
+    /// Position among its siblings in DevLake's team list.
     pub sorting_index: Option<i64>,
 }
 
@@ -180,8 +224,10 @@ pub struct Team {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "team_users")]
 pub struct TeamUser {
+    /// Domain id of the `teams` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub team_id: String,
+    /// Domain id of the `users` row.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub user_id: String,
 }
@@ -193,8 +239,10 @@ pub struct User {
     /// Domain id; the framework fills it from the tool model when empty.
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub id: String,
+    /// The person's email.
     #[devlake(sql_type = "varchar(255)")]
     pub email: Option<String>,
+    /// The person's name.
     #[devlake(sql_type = "varchar(255)")]
     pub name: Option<String>,
 }
@@ -203,8 +251,10 @@ pub struct User {
 #[derive(Debug, Clone, Default, PartialEq, crate::Model)]
 #[devlake(domain, table = "user_accounts")]
 pub struct UserAccount {
+    /// Domain id of the `users` row (a person).
     #[devlake(sql_type = "varchar(255)")]
     pub user_id: Option<String>,
+    /// Domain id of one of their `accounts` rows (one per tool).
     #[devlake(primary_key, sql_type = "varchar(255)")]
     pub account_id: String,
 }

@@ -51,15 +51,21 @@ pub struct QaTestCase {
     /// Domain id; the framework fills it from the tool model when empty.
     #[devlake(primary_key, sql_type = "varchar(500)")]
     pub id: String,
+    /// The test case's name.
     #[devlake(sql_type = "varchar(255)")]
     pub name: Option<String>,
+    /// When it was created.
     pub create_time: Option<DateTime>,
+    /// Domain id of the creator's `accounts` row.
     #[devlake(sql_type = "varchar(255)")]
     pub creator_id: Option<String>,
+    /// `functional` or `api`.
     #[devlake(sql_type = "varchar(255)")]
     pub r#type: Option<String>,
+    /// Domain id of the `qa_apis` row, when `type` is `api`.
     #[devlake(sql_type = "varchar(255)")]
     pub qa_api_id: Option<String>,
+    /// Domain id of the `qa_projects` row.
     #[devlake(sql_type = "varchar(255)")]
     pub qa_project_id: Option<String>,
 }
@@ -71,16 +77,24 @@ pub struct QaTestCaseExecution {
     /// Domain id; the framework fills it from the tool model when empty.
     #[devlake(primary_key, sql_type = "varchar(500)")]
     pub id: String,
+    /// Domain id of the `qa_projects` row.
     #[devlake(sql_type = "varchar(255)")]
     pub qa_project_id: Option<String>,
+    /// Domain id of the `qa_test_cases` row.
     #[devlake(sql_type = "varchar(255)")]
     pub qa_test_case_id: Option<String>,
+    /// When the test (plan) was created.
     pub create_time: Option<DateTime>,
+    /// When the execution started.
     pub start_time: Option<DateTime>,
+    /// When it finished.
     pub finish_time: Option<DateTime>,
+    /// Domain id of the executor's `accounts` row.
     #[devlake(sql_type = "varchar(255)")]
     pub creator_id: Option<String>,
+    /// `PENDING`, `IN_PROGRESS`, `SUCCESS` or `FAILED`.
     #[devlake(sql_type = "varchar(255)")]
     pub status: Option<String>,
+    /// Whether the execution is marked invalid (not counted).
     pub is_invalid: Option<bool>,
 }

@@ -20,8 +20,8 @@ export DEVLAKE_TEST_SKIP_LOG="$work/skipped.tsv"
 rc=0
 # `scan record` passes cargo's output through unchanged, keeps its exit code and leaves a
 # Build Scan of this run (its path is printed at the end).
-cargo run -q -p cargo-devlake -- devlake scan record --kind workspace-test -- \
-    cargo test --workspace --no-fail-fast 2>&1 | tee "$work/test.log" || rc=$?
+cargo run -q -p cargo-devlake -- devlake scan record --kind workspace-test -- cargo test --workspace --no-fail-fast 2>&1 |
+    tee "$work/test.log" || rc=$?
 skipped=$(wc -l <"$DEVLAKE_TEST_SKIP_LOG" | tr -d ' ')
 why=$(cut -f1 "$DEVLAKE_TEST_SKIP_LOG" | sort | uniq -c |
     awk '{printf "%s%s down: %d", (NR > 1 ? ", " : ""), $2, $1}')

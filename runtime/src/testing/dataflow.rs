@@ -122,6 +122,8 @@ pub struct DataFlowTester<P: Plugin> {
     host: PluginHost<P>,
     db: Db,
     dir: PathBuf,
+    /// `Some(true)`: write every snapshot; `None`: as `DEVLAKE_UPDATE_SNAPSHOTS` says.
+    update: Option<bool>,
 }
 
 impl<P: Plugin> std::fmt::Debug for DataFlowTester<P> {
@@ -142,7 +144,16 @@ impl<P: Plugin> DataFlowTester<P> {
             host,
             db,
             dir: PathBuf::new(),
+            update: None,
         }
+    }
+
+    /// From now on writes snapshots instead of comparing with them (`true`), or compares
+    /// (`false`), whatever `DEVLAKE_UPDATE_SNAPSHOTS` says: for tests that make their
+    /// snapshots themselves, in CI too.
+    pub fn update_snapshots(&mut self, update: bool) -> &mut Self {
+        self.update = Some(update);
+        self
     }
 
     /// Resolves CSV paths relative to `dir`.
@@ -377,9 +388,11 @@ impl<P: Plugin> DataFlowTester<P> {
             .read_table(desc.table, &shown, &key, opts.nullable)
             .await;
 
-        let update = std::env::var(UPDATE_SNAPSHOTS_ENV)
-            .map(|v| v == "1" || v.eq_ignore_ascii_case("true"))
-            .unwrap_or(false);
+        let update = self.update.unwrap_or_else(|| {
+            std::env::var(UPDATE_SNAPSHOTS_ENV)
+                .map(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+                .unwrap_or(false)
+        });
         if update || !path.exists() {
             if !update && super::db::ci() {
                 panic!(

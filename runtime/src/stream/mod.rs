@@ -173,7 +173,7 @@ pub(crate) trait ErasedStream<P: Plugin> {
         ctx: &'a Context<P>,
         db: &'a mut crate::db::Db,
         progress: &'a mut Progress,
-    ) -> LocalBoxFuture<'a, Result<Option<serde_json::Value>>>;
+    ) -> LocalBoxFuture<'a, Result<runner::Outcome>>;
 }
 
 struct Plain<S>(S);
@@ -194,7 +194,7 @@ trait CollectMode<P: Plugin> {
         ctx: &'a Context<P>,
         db: &'a mut crate::db::Db,
         progress: &'a mut Progress,
-    ) -> LocalBoxFuture<'a, Result<Option<serde_json::Value>>>;
+    ) -> LocalBoxFuture<'a, Result<runner::Outcome>>;
 }
 
 impl<P: Plugin, S: Stream<P>> CollectMode<P> for Plain<S> {
@@ -215,7 +215,7 @@ impl<P: Plugin, S: Stream<P>> CollectMode<P> for Plain<S> {
         ctx: &'a Context<P>,
         db: &'a mut crate::db::Db,
         progress: &'a mut Progress,
-    ) -> LocalBoxFuture<'a, Result<Option<serde_json::Value>>> {
+    ) -> LocalBoxFuture<'a, Result<runner::Outcome>> {
         Box::pin(runner::collect(&self.0, ctx, db, progress))
     }
 }
@@ -238,7 +238,7 @@ impl<P: Plugin, S: Substream<P>> CollectMode<P> for Sub<S> {
         ctx: &'a Context<P>,
         db: &'a mut crate::db::Db,
         progress: &'a mut Progress,
-    ) -> LocalBoxFuture<'a, Result<Option<serde_json::Value>>> {
+    ) -> LocalBoxFuture<'a, Result<runner::Outcome>> {
         Box::pin(runner::collect_substream(&self.0, ctx, db, progress))
     }
 }
@@ -270,7 +270,7 @@ impl<P: Plugin, W: CollectMode<P> + 'static> ErasedStream<P> for W {
         ctx: &'a Context<P>,
         db: &'a mut crate::db::Db,
         progress: &'a mut Progress,
-    ) -> LocalBoxFuture<'a, Result<Option<serde_json::Value>>> {
+    ) -> LocalBoxFuture<'a, Result<runner::Outcome>> {
         match verb {
             Verb::Collect => self.collect(ctx, db, progress),
             Verb::Extract => Box::pin(runner::extract(self.stream(), ctx, db, progress)),

@@ -1,7 +1,8 @@
 //! Incremental runs without boilerplate, on every database: the collector is handed when
 //! the last successful run started (`Context::collected_since`), a substream follows only
 //! the parents the parent stream just brought in, and extract and convert touch only what
-//! the collect brought in, with the same result as a full run.
+//! the collect brought in, with the same result as a full run. Extract sees a substream
+//! record's parent: `#[devlake(source = "input:/...")]` and `Context::input`.
 
 use devlake::domain::devops::CicdPipeline;
 use devlake::model::DateTime;
@@ -37,6 +38,19 @@ pub struct Comment {
     #[devlake(primary_key)]
     pub id: String,
     pub body: String,
+    /// The issue the comment was collected for, read from the record's input.
+    #[devlake(source = "input:/id")]
+    pub issue_id: String,
+    /// A pointer the input does not have: absent, as in the record.
+    #[devlake(source = "input:/missing")]
+    pub missing: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, devlake::Model)]
+pub struct Watcher {
+    #[devlake(primary_key)]
+    pub id: String,
+    pub issue_title: String,
 }
 
 #[derive(Default)]
@@ -59,7 +73,10 @@ impl Plugin for Trackr {
         vec![]
     }
     fn streams(&self) -> Streams<Self> {
-        Streams::new().add(Issues).substream(Comments)
+        Streams::new()
+            .add(Issues)
+            .substream(Comments)
+            .substream(Watchers)
     }
 }
 
@@ -143,6 +160,42 @@ impl Substream<Trackr> for Comments {
             .await?;
         }
         Ok(())
+    }
+}
+
+/// One watcher per issue; a custom extract takes the issue's title from the input.
+pub struct Watchers;
+
+impl Stream<Trackr> for Watchers {
+    type ToolModel = Watcher;
+    const DOMAIN_TYPES: &'static [DomainType] = &[DomainType::Cicd];
+    fn extract(&self, raw: &serde_json::Value, ctx: &Context<Trackr>) -> Result<Watcher> {
+        let input = ctx.input();
+        Ok(Watcher {
+            id: raw["id"].as_str().unwrap_or_default().to_string(),
+            issue_title: input["title"].as_str().unwrap_or("no input").to_string(),
+        })
+    }
+    fn convert(&self, _: &Watcher, _: &Context<Trackr>, _: &mut DomainSink) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Substream<Trackr> for Watchers {
+    type Parent = Issues;
+    async fn collect_for(
+        &self,
+        parent: &Issue,
+        _: &Context<Trackr>,
+        out: &mut RawSink<'_>,
+    ) -> Result<()> {
+        let input = json!({"id": parent.id, "title": parent.title});
+        out.push_with(
+            json!({"id": format!("w-{}", parent.id)}),
+            None,
+            Some(&input),
+        )
+        .await
     }
 }
 
@@ -343,4 +396,93 @@ async fn incremental_runs_touch_only_what_collect_brought_mariadb() {
 #[tokio::test]
 async fn incremental_runs_touch_only_what_collect_brought_postgres() {
     incremental_runs_touch_only_what_collect_brought(Backend::Postgres).await
+}
+
+async fn extract_sees_the_parent(backend: Backend) {
+    let Some(tdb) = TestDatabase::create(backend, "input").await else {
+        return;
+    };
+    let url = &tdb.url;
+    let issues = json!({"issues": [["i1", "One"], ["i2", "Two"]]});
+    run_all(url, issues.clone()).await;
+    for verb in [Verb::Collect, Verb::Extract] {
+        run(url, verb, "watchers", issues.clone()).await.unwrap();
+    }
+    take_seen();
+    let mut db = tdb.connect().await;
+    let sql = format!(
+        "SELECT id, body, issue_id, missing FROM {} ORDER BY id",
+        Comment::descriptor().table
+    );
+    let comments: Vec<(String, String, Option<String>)> = db
+        .fetch_all(&sql, vec![])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            let mut it = r.into_iter();
+            let id = format!("{:?}", it.next().unwrap());
+            let _body = it.next();
+            let issue = format!("{:?}", it.next().unwrap());
+            let missing = it.next().filter(|v| *v != devlake::model::Value::Null);
+            (id, issue, missing.map(|v| format!("{v:?}")))
+        })
+        .collect();
+    assert_eq!(comments.len(), 4);
+    for (id, issue, missing) in &comments {
+        let parent = if id.contains("i1/") { "i1" } else { "i2" };
+        assert!(
+            issue.contains(parent),
+            "comment {id} names its issue from the input, got {issue} on {backend:?}"
+        );
+        assert_eq!(missing, &None, "absent input pointer on {backend:?}");
+    }
+    let sql = format!(
+        "SELECT id, issue_title FROM {} ORDER BY id",
+        Watcher::descriptor().table
+    );
+    let watchers: Vec<String> = db
+        .fetch_all(&sql, vec![])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| format!("{r:?}"))
+        .collect();
+    assert_eq!(watchers.len(), 2);
+    assert!(
+        watchers[0].contains("w-i1") && watchers[0].contains("One"),
+        "{watchers:?}"
+    );
+    assert!(
+        watchers[1].contains("w-i2") && watchers[1].contains("Two"),
+        "{watchers:?}"
+    );
+}
+
+#[tokio::test]
+async fn extract_sees_the_parent_sqlite() {
+    extract_sees_the_parent(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn extract_sees_the_parent_mariadb() {
+    extract_sees_the_parent(Backend::MySql).await
+}
+#[tokio::test]
+async fn extract_sees_the_parent_postgres() {
+    extract_sees_the_parent(Backend::Postgres).await
+}
+
+#[test]
+fn input_sources_read_the_input_not_the_record() {
+    let raw = json!({"id": "c1", "body": "hi", "issueId": "from the record"});
+    let c = Comment::from_record(&raw, &json!({"id": "i9"})).unwrap();
+    assert_eq!(c.issue_id, "i9");
+    assert_eq!(c.missing, None);
+    // Without an input the field is missing, whatever the record holds.
+    let err = Comment::from_json(&raw).unwrap_err().to_string();
+    assert!(err.contains("issueId"), "{err}");
+    let ctx = host()
+        .context(&task("sqlite::memory:", json!({})), "comments")
+        .unwrap();
+    assert!(ctx.input().is_null(), "no input outside extract");
 }

@@ -11,6 +11,12 @@ use quote::quote;
 use syn::{parse_macro_input, spanned::Spanned, Data, DeriveInput, Fields, LitStr};
 
 /// Derives `devlake::model::Model` (and `ColumnValue`-based row/JSON codecs) for a struct.
+///
+/// `#[devlake(source = "/a/b")]` reads a field from the raw record at that JSON pointer;
+/// `#[devlake(source = "input:/id")]` reads it from the record's *input* instead: what the
+/// collector stored with it (`RawSink::push_with`), for a substream the parent it was
+/// collected for, so a comment can name its issue without the collector copying the
+/// issue's id into every comment.
 #[proc_macro_derive(Model, attributes(devlake))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -135,8 +141,9 @@ fn field_attrs(attrs: &[syn::Attribute]) -> syn::Result<FieldAttrs> {
                 "source" => {
                     let lit = meta.value()?.parse::<LitStr>()?;
                     let v = lit.value();
-                    if !v.is_empty() && !v.starts_with('/') {
-                        return Err(syn::Error::new(lit.span(), "source must be a JSON pointer (RFC 6901) starting with '/', e.g. \"/contactInfo/address\""));
+                    let pointer = v.strip_prefix("input:").unwrap_or(&v);
+                    if !pointer.is_empty() && !pointer.starts_with('/') {
+                        return Err(syn::Error::new(lit.span(), "source must be a JSON pointer (RFC 6901) starting with '/', into the record (\"/contactInfo/address\") or into its input (\"input:/id\")"));
                     }
                     out.source = Some(v)
                 }
@@ -301,7 +308,7 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
         } else {
             quote!(::core::option::Option::None)
         };
-        from_json.push(quote!(#fident: ::devlake::model::codec::from_json(raw, DESCRIPTOR, #index, #fallback)?,));
+        from_json.push(quote!(#fident: ::devlake::model::codec::from_record(raw, input, DESCRIPTOR, #index, #fallback)?,));
         to_json.push(quote!(::devlake::model::codec::to_json(out, &DESCRIPTOR.fields[#index], &self.#fident);));
         if pk {
             pk_parts.push(quote!(::devlake::model::ColumnValue::key_string(&self.#fident)));
@@ -339,9 +346,16 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
             fn from_json(
                 raw: &::devlake::serde_json::Value,
             ) -> ::core::result::Result<Self, ::devlake::model::ModelError> {
+                <Self as ::devlake::model::Model>::from_record(raw, &::devlake::serde_json::Value::Null)
+            }
+
+            fn from_record(
+                raw: &::devlake::serde_json::Value,
+                input: &::devlake::serde_json::Value,
+            ) -> ::core::result::Result<Self, ::devlake::model::ModelError> {
                 #[allow(non_snake_case)]
                 let DESCRIPTOR = <Self as ::devlake::model::Model>::descriptor();
-                let _ = (&raw, DESCRIPTOR);
+                let _ = (&raw, &input, DESCRIPTOR);
                 ::core::result::Result::Ok(Self { #(#from_json)* #(#skipped,)* })
             }
 

@@ -19,6 +19,8 @@ pub struct Context<P: Plugin> {
     pub(crate) state: Option<Json>,
     pub(crate) collected_since: Option<DateTime>,
     pub(crate) watermark: Option<i64>,
+    /// The input of the raw record being extracted (set by extract, row by row).
+    pub(crate) input: std::sync::Mutex<Option<std::sync::Arc<Json>>>,
 }
 
 impl<P: Plugin> std::fmt::Debug for Context<P> {
@@ -50,6 +52,7 @@ impl<P: Plugin> Context<P> {
             state: None,
             collected_since: None,
             watermark: None,
+            input: Default::default(),
         }
     }
 
@@ -98,6 +101,25 @@ impl<P: Plugin> Context<P> {
     /// ```
     pub fn collected_since(&self) -> Option<DateTime> {
         self.collected_since
+    }
+
+    /// While extracting: the input stored with the raw record being extracted (what its
+    /// collector passed to [`RawSink::push_with`](super::RawSink::push_with); for a
+    /// substream, the parent it was collected for, as DevLake's Go extractors get
+    /// `row.Input`). `Null` outside extract and for records stored without one.
+    ///
+    /// The default extract reads it for fields declared `#[devlake(source = "input:/id")]`;
+    /// a custom [`Stream::extract`](super::Stream::extract) reads it here.
+    pub fn input(&self) -> std::sync::Arc<Json> {
+        self.input
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .unwrap_or_else(|| std::sync::Arc::new(Json::Null))
+    }
+
+    pub(crate) fn set_input(&self, input: Option<Json>) {
+        *self.input.lock().unwrap_or_else(|e| e.into_inner()) = input.map(std::sync::Arc::new);
     }
 
     /// `{"ConnectionId":..,"ScopeId":..}` of this run.

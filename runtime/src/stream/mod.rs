@@ -119,9 +119,11 @@ pub trait Stream<P: Plugin>: 'static {
     }
 
     /// Turns a raw record into the tool model. The default reads the model's fields from
-    /// the JSON (see [`Model::from_json`]).
-    fn extract(&self, raw: &serde_json::Value, _ctx: &Context<P>) -> Result<Self::ToolModel> {
-        Ok(Self::ToolModel::from_json(raw)?)
+    /// the JSON (see [`Model::from_json`]), and those declared
+    /// `#[devlake(source = "input:/pointer")]` from the record's input
+    /// ([`Context::input`]: for a substream, the parent it was collected for).
+    fn extract(&self, raw: &serde_json::Value, ctx: &Context<P>) -> Result<Self::ToolModel> {
+        Ok(Self::ToolModel::from_record(raw, &ctx.input())?)
     }
 
     /// Turns a tool row into domain rows.

@@ -316,9 +316,10 @@ pub(crate) async fn extract<P: Plugin, S: Stream<P>>(
         delete_scope_rows(db, desc.table, &raw, &params).await?;
     }
     let sql = format!(
-        "SELECT {id}, {data} FROM {t} WHERE {params} AND {id} > {p2} ORDER BY {id} LIMIT {PAGE}",
+        "SELECT {id}, {data}, {input} FROM {t} WHERE {params} AND {id} > {p2} ORDER BY {id} LIMIT {PAGE}",
         id = db.quote("id"),
         data = db.quote("data"),
+        input = db.quote("input"),
         t = db.quote(&raw),
         params = exact_eq(dialect, "params", 1),
         p2 = p(dialect, 2)
@@ -335,21 +336,26 @@ pub(crate) async fn extract<P: Plugin, S: Stream<P>>(
         let n = page.len();
         let mut rows = Vec::with_capacity(n);
         for mut r in page {
+            let input = r.pop().unwrap_or(Value::Null);
             let data = r.pop().unwrap_or(Value::Null);
             let id = match r.pop() {
                 Some(Value::Int(i)) => i,
                 other => return Err(Error::msg(format!("{raw}: unexpected id {other:?}"))),
             };
-            let json: Json = match data {
-                Value::Bytes(b) => serde_json::from_slice(&b),
-                Value::Text(s) => serde_json::from_str(&s),
-                Value::Json(j) => Ok(j),
-                _ => Ok(Json::Null),
-            }
-            .map_err(|e| Error::msg(format!("{raw} row {id}: data is not JSON: {e}")))?;
-            let tool = stream
-                .extract(&json, ctx)
-                .map_err(|e| Error::msg(format!("extracting {raw} row {id}: {e}")))?;
+            let json = raw_json(data)
+                .map_err(|e| Error::msg(format!("{raw} row {id}: data is not JSON: {e}")))?;
+            // Rows stored without an input (NULL, or empty by other writers) have none.
+            let input = match input {
+                Value::Bytes(b) if b.is_empty() => Value::Null,
+                Value::Text(s) if s.is_empty() => Value::Null,
+                other => other,
+            };
+            let input = raw_json(input)
+                .map_err(|e| Error::msg(format!("{raw} row {id}: input is not JSON: {e}")))?;
+            ctx.set_input(Some(input));
+            let tool = stream.extract(&json, ctx);
+            ctx.set_input(None);
+            let tool = tool.map_err(|e| Error::msg(format!("extracting {raw} row {id}: {e}")))?;
             let origin = Origin {
                 params: Some(params.clone()),
                 table: Some(raw.clone()),
@@ -423,6 +429,16 @@ pub(crate) async fn convert<P: Plugin, S: Stream<P>>(
         state: Some(json!({})),
         watermark,
     })
+}
+
+/// A raw table's `data` or `input` column as JSON (`Null` when NULL).
+fn raw_json(v: Value) -> serde_json::Result<Json> {
+    match v {
+        Value::Bytes(b) => serde_json::from_slice(&b),
+        Value::Text(s) => serde_json::from_str(&s),
+        Value::Json(j) => Ok(j),
+        _ => Ok(Json::Null),
+    }
 }
 
 /// Deletes a table's rows that came from one raw table and scope (a full run's start).

@@ -93,6 +93,8 @@ struct Seen {
 
 thread_local! {
     static SEEN: RefCell<Seen> = RefCell::new(Seen::default());
+    /// A collect run with `options.hold` waits here, holding its run lock, until notified.
+    static HOLD: (std::cell::Cell<bool>, std::rc::Rc<tokio::sync::Notify>) = Default::default();
 }
 
 fn take_seen() -> Seen {
@@ -109,6 +111,13 @@ impl Stream<Trackr> for Issues {
         vec![CicdPipeline::descriptor()]
     }
     async fn collect(&self, ctx: &Context<Trackr>, out: &mut RawSink<'_>) -> Result<()> {
+        if ctx.options.get("hold").is_some() {
+            let release = HOLD.with(|(held, release)| {
+                held.set(true);
+                release.clone()
+            });
+            release.notified().await;
+        }
         let entered = chrono::Utc::now();
         SEEN.with(|s| s.borrow_mut().since.push((ctx.collected_since(), entered)));
         let issues = ctx.options.get("issues").cloned().unwrap_or(json!([]));
@@ -485,4 +494,45 @@ fn input_sources_read_the_input_not_the_record() {
         .context(&task("sqlite::memory:", json!({})), "comments")
         .unwrap();
     assert!(ctx.input().is_null(), "no input outside extract");
+}
+
+/// Run locks are per database: a run into one database of a server does not refuse the
+/// same plugin, connection, scope and stream in another (MySQL's `GET_LOCK` is
+/// server-wide; PostgreSQL's advisory locks are per database).
+async fn run_locks_are_per_database(backend: Backend) {
+    let Some(one) = TestDatabase::create(backend, "lock_one").await else {
+        return;
+    };
+    let Some(other) = TestDatabase::create(backend, "lock_other").await else {
+        return;
+    };
+    let holding = run(&one.url, Verb::Collect, "issues", json!({"hold": true}));
+    let beside = async {
+        while !HOLD.with(|(held, _)| held.get()) {
+            tokio::task::yield_now().await;
+        }
+        let result = run(&other.url, Verb::Collect, "issues", json!({})).await;
+        // A second run into the first database is still refused.
+        let refused = run(&one.url, Verb::Collect, "issues", json!({})).await;
+        HOLD.with(|(held, release)| {
+            held.set(false);
+            release.notify_one();
+        });
+        (result, refused)
+    };
+    let (held, (beside, refused)) = tokio::join!(holding, beside);
+    take_seen();
+    held.unwrap();
+    beside.unwrap_or_else(|e| panic!("the other database's run on {backend:?}: {e}"));
+    let err = refused.unwrap_err().to_string();
+    assert!(err.contains("in progress"), "{err}");
+}
+
+#[tokio::test]
+async fn run_locks_are_per_database_mariadb() {
+    run_locks_are_per_database(Backend::MySql).await
+}
+#[tokio::test]
+async fn run_locks_are_per_database_postgres() {
+    run_locks_are_per_database(Backend::Postgres).await
 }

@@ -587,7 +587,7 @@ async fn ensure_runs_table(db: &mut Db) -> Result<()> {
             Dialect::Postgres => ("bigserial PRIMARY KEY", "timestamptz"),
         };
         let sql = format!(
-            "CREATE TABLE IF NOT EXISTS {} ({} text, {} {id}, {} varchar(255) NOT NULL, {} bigint NOT NULL, {} {dt} NOT NULL, {} {dt}, {} varchar(255), {} varchar(255))",
+            "CREATE TABLE IF NOT EXISTS {} ({} text, {} {id}, {} varchar(255) NOT NULL, {} bigint NOT NULL, {} {dt} NOT NULL, {} {dt}, {} varchar(255), {} varchar(255), {} bigint)",
             q(SUBTASK_RUNS_TABLE),
             q("state"),
             q("id"),
@@ -597,6 +597,7 @@ async fn ensure_runs_table(db: &mut Db) -> Result<()> {
             q("completed"),
             q("scope_id"),
             q("plugin"),
+            q("watermark"),
         );
         db.execute_raw(&sql).await?;
     }
@@ -611,7 +612,13 @@ async fn ensure_runs_table(db: &mut Db) -> Result<()> {
                 q(SUBTASK_RUNS_TABLE),
                 q(column)
             );
-            db.execute_raw(&sql).await?;
+            // SQLite takes no DDL lock (see `DdlLock`): another process may have added
+            // the column between the check and the change, which is as good.
+            if let Err(e) = db.execute_raw(&sql).await {
+                if !db.has_column(SUBTASK_RUNS_TABLE, column).await? {
+                    return Err(e.into());
+                }
+            }
         }
     }
     Ok(())
@@ -802,6 +809,23 @@ async fn rollback_after(db: &mut Db, e: Error) -> Error {
     }
 }
 
+/// The name of a MySQL connection's database as the server knows it (whatever the URL's
+/// spelling of host and port). PostgreSQL's advisory locks belong to a database already,
+/// and SQLite's are files beside it.
+async fn database_name(db: &mut Db) -> Result<String> {
+    if db.dialect() != Dialect::MySql {
+        return Ok(String::new());
+    }
+    let rows = db.fetch_all("SELECT DATABASE()", vec![]).await?;
+    Ok(
+        match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
+            Some(Value::Text(s)) => s,
+            Some(Value::Bytes(b)) => String::from_utf8_lossy(&b).into_owned(),
+            _ => String::new(),
+        },
+    )
+}
+
 /// Runs one subtask of a stream: creates what it needs, takes the run lock of its scope and
 /// stream, records the run, runs the stream's part, and commits the data with the run's
 /// state in one transaction.
@@ -813,8 +837,11 @@ pub(crate) async fn run_subtask<P: Plugin>(
     progress: &mut Progress,
 ) -> Result<()> {
     let stream_name = stream.name();
+    // MySQL's `GET_LOCK` is server-wide: the database is part of the key, or runs into
+    // two databases of one server refuse each other.
     let lock_key = format!(
-        "{}\u{0}{}\u{0}{}\u{0}{}",
+        "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+        database_name(db).await?,
         ctx.plugin_name,
         ctx.connection_id(),
         ctx.scope.id,

@@ -12,9 +12,18 @@
 //! network, holds none: it writes its raw rows aside and swaps them in for the scope's
 //! previous rows in one short final transaction. Either way the run's state is committed
 //! with its data. A full run replaces the scope's rows; an incremental run
-//! (`options.incremental`) keeps them, gets the state its collector saved last time for
-//! this plugin, connection *and scope*, and extracts only raw records added since the last
-//! extract.
+//! (`options.incremental`) keeps them and touches only what is new:
+//!
+//! - collect gets [`Context::collected_since`], when the last successful run started (Go's
+//!   `CollectorStateManager`), and the free-form state its collector saved last time
+//!   ([`Context::state`]), both for this plugin, connection *and scope*;
+//! - a substream's collect is called only for the parents an extract wrote since its last
+//!   successful run (the parent stream's new and updated records);
+//! - extract reads only the raw records added since the last extract, and convert only the
+//!   tool rows extract wrote since the last convert (an indexed `_raw_data_id` range).
+//!
+//! Extract sees each raw record's input too (for a substream, the parent it was collected
+//! for): fields declared `#[devlake(source = "input:/id")]`, or [`Context::input`].
 //!
 //! Two runs of one plugin, connection, scope and stream never overlap: the second is
 //! refused at once (`another run of ... is in progress`), see [`crate::db::lock`].

@@ -494,6 +494,12 @@ fn input_sources_read_the_input_not_the_record() {
         .context(&task("sqlite::memory:", json!({})), "comments")
         .unwrap();
     assert!(ctx.input().is_null(), "no input outside extract");
+    // A test of extract outside a run sets the record's input itself.
+    ctx.set_input(Some(json!({"id": "i3"})));
+    let c = Comments.extract(&raw, &ctx).unwrap();
+    assert_eq!(c.issue_id, "i3");
+    ctx.set_input(None);
+    assert!(Comments.extract(&raw, &ctx).is_err());
 }
 
 /// Run locks are per database: a run into one database of a server does not refuse the

@@ -118,7 +118,10 @@ impl<P: Plugin> Context<P> {
             .unwrap_or_else(|| std::sync::Arc::new(Json::Null))
     }
 
-    pub(crate) fn set_input(&self, input: Option<Json>) {
+    /// Sets what [`Context::input`] returns. Extract sets it for each raw record; tests
+    /// that call a stream's `extract` (or `devlake::testing::assert_stream_convert_with`)
+    /// on a substream record set it to the record's parent.
+    pub fn set_input(&self, input: Option<Json>) {
         *self.input.lock().unwrap_or_else(|e| e.into_inner()) = input.map(std::sync::Arc::new);
     }
 

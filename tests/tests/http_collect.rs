@@ -18,6 +18,8 @@ struct Server {
     requests: AtomicUsize,
     /// Page 2 answers 500 this many times.
     failures_left: AtomicUsize,
+    /// `updated_since` of each request.
+    since: std::sync::Mutex<Vec<Option<String>>>,
 }
 
 fn pipeline(i: usize) -> Value {
@@ -31,6 +33,10 @@ async fn pipelines(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     s.requests.fetch_add(1, Ordering::SeqCst);
+    s.since
+        .lock()
+        .unwrap()
+        .push(q.get("updated_since").cloned());
     if headers.get("authorization").and_then(|v| v.to_str().ok())
         != Some("Bearer this_is_a_valid_token")
     {
@@ -74,12 +80,16 @@ async fn serve(failures: usize) -> (String, Arc<Server>) {
 }
 
 fn collect_args(db: &str, token: &str) -> Vec<String> {
+    collect_args_with(db, token, json!({}))
+}
+
+fn collect_args_with(db: &str, token: &str, options: Value) -> Vec<String> {
     let ctx = json!({
         "db_url": db,
         "connection": {"id": 1, "name": "c", "token": token},
         "scope": {"id": "p1", "name": "Project 1", "url": "http://fake.org", "connection_id": 1},
         "scope_config": {"env": "test env"},
-        "options": {}
+        "options": options
     });
     vec![
         "collect".into(),
@@ -90,8 +100,12 @@ fn collect_args(db: &str, token: &str) -> Vec<String> {
 }
 
 async fn collect(api: &str, db: &str, token: &str) -> Call {
+    collect_with(api, collect_args(db, token)).await
+}
+
+async fn collect_with(api: &str, args: Vec<String>) -> Call {
     let run = build_example("fakeplugin");
-    let (api, args) = (api.to_string(), collect_args(db, token));
+    let api = api.to_string();
     tokio::task::spawn_blocking(move || {
         let cwd = std::env::temp_dir();
         call_with(&run, &args, &cwd, &[("FAKE_API_URL", api.as_str())], true)
@@ -204,4 +218,40 @@ async fn a_failing_page_leaves_the_previous_collection_intact() {
         "two pages, then page 2 tried 1 + 3 times"
     );
     assert_eq!(raw_rows(&db).await.len(), 250);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_incremental_collect_asks_for_what_changed_since_the_last_start() {
+    let (api, server) = serve(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:///{}/since.db", dir.path().display());
+    let token = "this_is_a_valid_token";
+    let now = || devlake::model::DateTime::from(std::time::SystemTime::now());
+    let before = now();
+    let c = collect(&api, &db, token).await;
+    assert_eq!(c.rc, 0, "{}", c.stderr);
+    let after = now();
+    let incremental = collect_args_with(&db, token, json!({"incremental": true}));
+    let c = collect_with(&api, incremental).await;
+    assert_eq!(c.rc, 0, "{}", c.stderr);
+    let since = server.since.lock().unwrap().clone();
+    assert_eq!(since.len(), 6, "three pages per run: {since:?}");
+    assert!(
+        since[..3].iter().all(Option::is_none),
+        "a full run asks for all"
+    );
+    let sent = since[3]
+        .clone()
+        .expect("the incremental run sends updated_since");
+    assert!(
+        since[3..].iter().all(|s| s.as_ref() == Some(&sent)),
+        "{since:?}"
+    );
+    let sent: devlake::model::DateTime =
+        devlake::model::ColumnValue::from_json(&json!(sent)).unwrap();
+    // Stored to the millisecond, rounded down.
+    assert!(
+        before.timestamp_millis() <= sent.timestamp_millis() && sent <= after,
+        "the first run's start: {sent} is not between {before} and {after}"
+    );
 }

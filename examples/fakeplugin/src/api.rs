@@ -29,9 +29,18 @@ impl FakeApi {
         Ok(FakeApi { client })
     }
 
-    /// Every pipeline, page by page (`?page_token=`), into the raw table with its page URL.
-    pub async fn collect_pipelines(&self, out: &mut RawSink<'_>) -> Result<()> {
-        let request = self.client.request(Method::GET, ["pipelines"]);
+    /// Every pipeline, page by page (`?page_token=`), into the raw table with its page URL;
+    /// on an incremental run only those updated since the last successful run started
+    /// (`?updated_since=`, from [`Context::collected_since`]).
+    pub async fn collect_pipelines(
+        &self,
+        out: &mut RawSink<'_>,
+        since: Option<DateTime>,
+    ) -> Result<()> {
+        let mut request = self.client.request(Method::GET, ["pipelines"]);
+        if let Some(since) = since {
+            request = request.query("updated_since", since.to_rfc3339());
+        }
         let paginator = TokenPaginator::new("items", "next", "page_token");
         let mut rows = self.client.paginate(request, paginator).rows();
         while let Some(row) = rows.next().await {

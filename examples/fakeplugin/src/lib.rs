@@ -131,7 +131,7 @@ impl Stream<FakePlugin> for FakePipelineStream {
     async fn collect(&self, ctx: &Context<FakePlugin>, out: &mut RawSink<'_>) -> Result<()> {
         if let Ok(url) = std::env::var("FAKE_API_URL") {
             return api::FakeApi::new(&url, &ctx.connection)?
-                .collect_pipelines(out)
+                .collect_pipelines(out, ctx.collected_since())
                 .await;
         }
         for i in 0..Self::count() {

@@ -185,6 +185,11 @@ use syn::{parse_macro_input, spanned::Spanned, Data, DeriveInput, Fields, LitStr
 /// assert_eq!((b.state.as_str(), b.area.as_deref()), ("ok", Some("ci")));
 /// ```
 ///
+/// `source = "input:/id"` reads the field from the raw row's *input* instead of the record:
+/// what the collector stored with it (`RawSink::push_with`); for a substream, the parent it
+/// was collected for, so a comment can name its issue without the collector copying the
+/// issue's id into every comment.
+///
 /// ## `rename = "jsonName"`
 ///
 /// The field's JSON name (in API payloads, the JSON schema and the extractor's fallback
@@ -565,7 +570,9 @@ fn field_attrs(attrs: &[syn::Attribute]) -> syn::Result<FieldAttrs> {
 /// `/`-separated keys in which `~` only starts the escapes `~0` (`~`) and `~1` (`/`).
 fn check_json_pointer(lit: &LitStr) -> syn::Result<()> {
     let v = lit.value();
-    if !v.is_empty() && !v.starts_with('/') {
+    // `input:/id` points into the raw row's input (a substream's parent), not the record.
+    let pointer = v.strip_prefix("input:").unwrap_or(&v);
+    if !pointer.is_empty() && !pointer.starts_with('/') {
         return Err(syn::Error::new_spanned(
             lit,
             format!(
@@ -574,7 +581,7 @@ fn check_json_pointer(lit: &LitStr) -> syn::Result<()> {
             ),
         ));
     }
-    let mut chars = v.chars();
+    let mut chars = pointer.chars();
     while let Some(c) = chars.next() {
         if c == '~' && !matches!(chars.next(), Some('0' | '1')) {
             return Err(syn::Error::new_spanned(
@@ -777,7 +784,7 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
         } else {
             quote!(::core::option::Option::None)
         };
-        from_json.push(quote!(#fident: ::devlake::model::codec::from_json(raw, DESCRIPTOR, #index, #fallback)?,));
+        from_json.push(quote!(#fident: ::devlake::model::codec::from_record(raw, input, DESCRIPTOR, #index, #fallback)?,));
         to_json.push(quote!(::devlake::model::codec::to_json(out, &DESCRIPTOR.fields[#index], &self.#fident);));
         if pk {
             pk_parts.push(quote!(::devlake::model::ColumnValue::key_string(&self.#fident)));
@@ -827,9 +834,16 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
             fn from_json(
                 raw: &::devlake::serde_json::Value,
             ) -> ::core::result::Result<Self, ::devlake::model::ModelError> {
+                <Self as ::devlake::model::Model>::from_record(raw, &::devlake::serde_json::Value::Null)
+            }
+
+            fn from_record(
+                raw: &::devlake::serde_json::Value,
+                input: &::devlake::serde_json::Value,
+            ) -> ::core::result::Result<Self, ::devlake::model::ModelError> {
                 #[allow(non_snake_case)]
                 let DESCRIPTOR = <Self as ::devlake::model::Model>::descriptor();
-                let _ = (&raw, DESCRIPTOR);
+                let _ = (&raw, &input, DESCRIPTOR);
                 ::core::result::Result::Ok(Self { #(#from_json)* #(#skipped,)* })
             }
 

@@ -3,7 +3,8 @@
 //! ([`DdlLock`]).
 //!
 //! Every lock dies with its holder, so `kill -9` never leaves one stale: PostgreSQL
-//! advisory locks and MySQL `GET_LOCK` belong to the session (the server drops them when the
+//! advisory locks (per database) and MySQL `GET_LOCK` (named after the database and the
+//! key) belong to the session (the server drops them when the
 //! connection closes), SQLite's are `flock`s on files beside the database (the kernel drops
 //! them when the process exits).
 
@@ -99,7 +100,15 @@ async fn try_acquire(db: &mut Db, key: &str) -> Result<Option<Held>, DbError> {
             Ok(is_one(&rows).then_some(Held::Postgres(k)))
         }
         DbUrl::MySql(_) => {
-            let name = mysql_name(key);
+            // `GET_LOCK` names are server-wide: the database is part of the name, or locks
+            // of two databases on one server would refuse each other.
+            let rows = db.fetch_all("SELECT DATABASE()", vec![]).await?;
+            let database = match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
+                Some(Value::Text(s)) => s,
+                Some(Value::Bytes(b)) => String::from_utf8_lossy(&b).into_owned(),
+                _ => String::new(),
+            };
+            let name = mysql_name(&format!("{database}\u{0}{key}"));
             let rows = db
                 .fetch_all(
                     "SELECT CAST(COALESCE(GET_LOCK(?, 0), 0) AS SIGNED)",

@@ -27,10 +27,16 @@ pub fn from_value<T: ColumnValue>(
     T::from_value(value.unwrap_or(Value::Null)).map_err(|e| wrap(desc, field, e))
 }
 
+/// The prefix of a `source` pointer into a raw record's input rather than its data.
+pub const INPUT_SOURCE: &str = "input:";
+
 /// Looks a field up in a JSON record: its `source` pointer, else the field name, else its
-/// camelCase alias.
+/// camelCase alias. A field sourced from the input (`input:/...`) is not in the record.
 pub fn lookup<'a>(raw: &'a serde_json::Value, field: &Field) -> Option<&'a serde_json::Value> {
     if let Some(pointer) = field.source {
+        if pointer.starts_with(INPUT_SOURCE) {
+            return None;
+        }
         return raw.pointer(pointer);
     }
     let obj = raw.as_object()?;
@@ -44,6 +50,17 @@ pub fn from_json<T: ColumnValue>(
     index: usize,
     fallback: Option<fn() -> T>,
 ) -> Result<T, ModelError> {
+    from_record(raw, &serde_json::Value::Null, desc, index, fallback)
+}
+
+/// Decodes field `index` of `desc` from a raw record and its input (`input:/...` sources).
+pub fn from_record<T: ColumnValue>(
+    raw: &serde_json::Value,
+    input: &serde_json::Value,
+    desc: &'static ModelDescriptor,
+    index: usize,
+    fallback: Option<fn() -> T>,
+) -> Result<T, ModelError> {
     let field = &desc.fields[index];
     if !raw.is_object() {
         return Err(ModelError::NotAnObject {
@@ -51,7 +68,11 @@ pub fn from_json<T: ColumnValue>(
             got: super::json_kind(raw),
         });
     }
-    match lookup(raw, field) {
+    let found = match field.source.and_then(|s| s.strip_prefix(INPUT_SOURCE)) {
+        Some(pointer) => input.pointer(pointer),
+        None => lookup(raw, field),
+    };
+    match found {
         Some(v) if !v.is_null() => T::from_json(v).map_err(|e| wrap(desc, field, e)),
         _ => {
             if let Some(f) = fallback {

@@ -43,7 +43,9 @@ pub use value::{ColumnValue, DateTime, Json, Value, ValueError};
 /// Helpers called by the code that `#[derive(Model)]` generates.
 #[doc(hidden)]
 pub mod codec {
-    pub use super::codec_impl::{from_json, from_value, lookup, to_json};
+    pub use super::codec_impl::{
+        from_json, from_record, from_value, lookup, to_json, INPUT_SOURCE,
+    };
 }
 
 /// What a model is for; decides which common columns the framework adds and how its table
@@ -137,7 +139,8 @@ pub struct Field {
     pub auto_increment: Option<bool>,
     /// `maxLength` in the schema; `<= 255` makes a varchar.
     pub max_length: Option<u32>,
-    /// RFC 6901 JSON pointer into the raw record for the default extractor.
+    /// RFC 6901 JSON pointer into the raw record for the default extractor; prefixed with
+    /// `input:`, into the record's input (for a substream, the parent it was collected for).
     pub source: Option<&'static str>,
     /// JSON text of the default value (`#[devlake(default = "...")]`).
     pub default: Option<&'static str>,
@@ -249,6 +252,12 @@ pub trait Model: Sized + Send + Sync + 'static {
     /// Builds the model from JSON: `source` pointers first, then the snake_case field name,
     /// then its camelCase alias. Absent `Option` fields are `None`.
     fn from_json(raw: &serde_json::Value) -> Result<Self, ModelError>;
+    /// [`Model::from_json`] of a raw record whose fields may come from its input too
+    /// (`#[devlake(source = "input:/id")]`).
+    fn from_record(raw: &serde_json::Value, input: &serde_json::Value) -> Result<Self, ModelError> {
+        let _ = input;
+        Self::from_json(raw)
+    }
     /// Writes the declared fields as camelCase JSON properties (nulls omitted).
     fn write_json(&self, out: &mut serde_json::Map<String, serde_json::Value>);
     /// The declared primary-key values as strings, in declaration order.

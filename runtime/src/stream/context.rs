@@ -1,6 +1,6 @@
 //! [`Context`]: what a subtask knows about the run.
 
-use crate::model::Model;
+use crate::model::{DateTime, Model};
 use crate::plugin::{raw_data_params, Connection, Plugin, Scope, ScopeConfig};
 use serde_json::{Map, Value as Json};
 
@@ -17,6 +17,10 @@ pub struct Context<P: Plugin> {
     pub options: Map<String, Json>,
     pub(crate) plugin_name: String,
     pub(crate) state: Option<Json>,
+    pub(crate) collected_since: Option<DateTime>,
+    pub(crate) watermark: Option<i64>,
+    /// The input of the raw record being extracted (set by extract, row by row).
+    pub(crate) input: std::sync::Mutex<Option<std::sync::Arc<Json>>>,
 }
 
 impl<P: Plugin> std::fmt::Debug for Context<P> {
@@ -46,6 +50,9 @@ impl<P: Plugin> Context<P> {
             options,
             plugin_name: plugin_name.into(),
             state: None,
+            collected_since: None,
+            watermark: None,
+            input: Default::default(),
         }
     }
 
@@ -72,6 +79,50 @@ impl<P: Plugin> Context<P> {
     /// scope** (incremental runs only; `None` otherwise or on a first run).
     pub fn state(&self) -> Option<&Json> {
         self.state.as_ref()
+    }
+
+    /// When the last successful run of this subtask for this connection and scope
+    /// **started** (incremental runs only; `None` on a full or first run): what Go's
+    /// `CollectorStateManager` calls the latest success start. Ask the tool for what
+    /// changed since then (`?updatedSince=`); nothing has to be saved by hand. The
+    /// framework records each run's start (to the millisecond, rounded down) before the
+    /// subtask runs and marks it successful in the transaction that commits the subtask's
+    /// data, so a failed run never advances it, and records changed while a run was
+    /// fetching are fetched again by the next one rather than missed.
+    ///
+    /// ```
+    /// # use devlake::prelude::*;
+    /// # fn url<P: Plugin>(ctx: &Context<P>) -> String {
+    /// let mut url = "https://tool.example/issues".to_string();
+    /// if let Some(since) = ctx.collected_since() {
+    ///     url.push_str(&format!("?updatedSince={}", since.to_rfc3339()));
+    /// }
+    /// # url }
+    /// ```
+    pub fn collected_since(&self) -> Option<DateTime> {
+        self.collected_since
+    }
+
+    /// While extracting: the input stored with the raw record being extracted (what its
+    /// collector passed to [`RawSink::push_with`](super::RawSink::push_with); for a
+    /// substream, the parent it was collected for, as DevLake's Go extractors get
+    /// `row.Input`). `Null` outside extract and for records stored without one.
+    ///
+    /// The default extract reads it for fields declared `#[devlake(source = "input:/id")]`;
+    /// a custom [`Stream::extract`](super::Stream::extract) reads it here.
+    pub fn input(&self) -> std::sync::Arc<Json> {
+        self.input
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .unwrap_or_else(|| std::sync::Arc::new(Json::Null))
+    }
+
+    /// Sets what [`Context::input`] returns. Extract sets it for each raw record; tests
+    /// that call a stream's `extract` (or `devlake::testing::assert_stream_convert_with`)
+    /// on a substream record set it to the record's parent.
+    pub fn set_input(&self, input: Option<Json>) {
+        *self.input.lock().unwrap_or_else(|e| e.into_inner()) = input.map(std::sync::Arc::new);
     }
 
     /// `{"ConnectionId":..,"ScopeId":..}` of this run.

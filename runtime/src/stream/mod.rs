@@ -12,9 +12,18 @@
 //! network, holds none: it writes its raw rows aside and swaps them in for the scope's
 //! previous rows in one short final transaction. Either way the run's state is committed
 //! with its data. A full run replaces the scope's rows; an incremental run
-//! (`options.incremental`) keeps them, gets the state its collector saved last time for
-//! this plugin, connection *and scope*, and extracts only raw records added since the last
-//! extract.
+//! (`options.incremental`) keeps them and touches only what is new:
+//!
+//! - collect gets [`Context::collected_since`], when the last successful run started (Go's
+//!   `CollectorStateManager`), and the free-form state its collector saved last time
+//!   ([`Context::state`]), both for this plugin, connection *and scope*;
+//! - a substream's collect is called only for the parents an extract wrote since its last
+//!   successful run (the parent stream's new and updated records);
+//! - extract reads only the raw records added since the last extract, and convert only the
+//!   tool rows extract wrote since the last convert (an indexed `_raw_data_id` range).
+//!
+//! Extract sees each raw record's input too (for a substream, the parent it was collected
+//! for): fields declared `#[devlake(source = "input:/id")]`, or [`Context::input`].
 //!
 //! Two runs of one plugin, connection, scope and stream never overlap: the second is
 //! refused at once (`another run of ... is in progress`), see [`crate::db::lock`].
@@ -119,9 +128,11 @@ pub trait Stream<P: Plugin>: 'static {
     }
 
     /// Turns a raw record into the tool model. The default reads the model's fields from
-    /// the JSON (see [`Model::from_json`]).
-    fn extract(&self, raw: &serde_json::Value, _ctx: &Context<P>) -> Result<Self::ToolModel> {
-        Ok(Self::ToolModel::from_json(raw)?)
+    /// the JSON (see [`Model::from_json`]), and those declared
+    /// `#[devlake(source = "input:/pointer")]` from the record's input
+    /// ([`Context::input`]: for a substream, the parent it was collected for).
+    fn extract(&self, raw: &serde_json::Value, ctx: &Context<P>) -> Result<Self::ToolModel> {
+        Ok(Self::ToolModel::from_record(raw, &ctx.input())?)
     }
 
     /// Turns a tool row into domain rows.
@@ -173,7 +184,7 @@ pub(crate) trait ErasedStream<P: Plugin> {
         ctx: &'a Context<P>,
         db: &'a mut crate::db::Db,
         progress: &'a mut Progress,
-    ) -> LocalBoxFuture<'a, Result<Option<serde_json::Value>>>;
+    ) -> LocalBoxFuture<'a, Result<runner::Outcome>>;
 }
 
 struct Plain<S>(S);
@@ -194,7 +205,7 @@ trait CollectMode<P: Plugin> {
         ctx: &'a Context<P>,
         db: &'a mut crate::db::Db,
         progress: &'a mut Progress,
-    ) -> LocalBoxFuture<'a, Result<Option<serde_json::Value>>>;
+    ) -> LocalBoxFuture<'a, Result<runner::Outcome>>;
 }
 
 impl<P: Plugin, S: Stream<P>> CollectMode<P> for Plain<S> {
@@ -215,7 +226,7 @@ impl<P: Plugin, S: Stream<P>> CollectMode<P> for Plain<S> {
         ctx: &'a Context<P>,
         db: &'a mut crate::db::Db,
         progress: &'a mut Progress,
-    ) -> LocalBoxFuture<'a, Result<Option<serde_json::Value>>> {
+    ) -> LocalBoxFuture<'a, Result<runner::Outcome>> {
         Box::pin(runner::collect(&self.0, ctx, db, progress))
     }
 }
@@ -238,7 +249,7 @@ impl<P: Plugin, S: Substream<P>> CollectMode<P> for Sub<S> {
         ctx: &'a Context<P>,
         db: &'a mut crate::db::Db,
         progress: &'a mut Progress,
-    ) -> LocalBoxFuture<'a, Result<Option<serde_json::Value>>> {
+    ) -> LocalBoxFuture<'a, Result<runner::Outcome>> {
         Box::pin(runner::collect_substream(&self.0, ctx, db, progress))
     }
 }
@@ -270,7 +281,7 @@ impl<P: Plugin, W: CollectMode<P> + 'static> ErasedStream<P> for W {
         ctx: &'a Context<P>,
         db: &'a mut crate::db::Db,
         progress: &'a mut Progress,
-    ) -> LocalBoxFuture<'a, Result<Option<serde_json::Value>>> {
+    ) -> LocalBoxFuture<'a, Result<runner::Outcome>> {
         match verb {
             Verb::Collect => self.collect(ctx, db, progress),
             Verb::Extract => Box::pin(runner::extract(self.stream(), ctx, db, progress)),

@@ -3,8 +3,8 @@
 use super::layout::{Layout, Origin};
 use super::sink::{RawSink, RawTarget, RAW_COLUMNS};
 use super::{Context, DomainSink, ErasedStream, Progress, Stream, Substream};
-use crate::db::ddl::{ensure_raw_table, ensure_table};
-use crate::db::lock::{DdlLock, RunLock};
+use crate::db::ddl::{create_index, ensure_raw_table, ensure_table};
+use crate::db::lock::{run_key, DdlLock, RunLock};
 use crate::db::write::{InsertPlan, OnConflict};
 use crate::db::{Db, Dialect};
 use crate::model::{columns::raw_origin_columns, Model, ModelDescriptor, Value};
@@ -78,6 +78,26 @@ impl Verb {
     }
 }
 
+/// What a subtask's body leaves for the next incremental run of the same subtask.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    /// The free-form state (the collector's [`RawSink::set_state`]; extract's raw id).
+    pub state: Option<Json>,
+    /// The highest `_raw_data_id` of the rows this run read (convert: its tool rows;
+    /// a substream's collect: its parents); the next incremental run reads only rows
+    /// above it, which are the ones an extract has written since.
+    pub watermark: Option<i64>,
+}
+
+impl Outcome {
+    fn state(state: Option<Json>) -> Self {
+        Outcome {
+            state,
+            watermark: None,
+        }
+    }
+}
+
 /// `_raw_<plugin>_<stream>`.
 pub fn raw_table_name(plugin: &str, stream: &str) -> String {
     format!("_raw_{plugin}_{stream}")
@@ -141,6 +161,7 @@ pub(crate) async fn prepare<P: Plugin, S: Stream<P>>(
             for m in stream.domain_models() {
                 ensure_table(db, m.table, &m.columns()).await?;
             }
+            create_index(db, d.table, "_raw_data_id").await?;
             analyze(db, d.table).await?;
         }
     }
@@ -158,6 +179,7 @@ pub(crate) async fn prepare_substream<P: Plugin, S: Substream<P>>(
     if verb == Verb::Collect {
         let parent = <S::Parent as Stream<P>>::ToolModel::descriptor();
         ensure_table(db, parent.table, &parent.columns()).await?;
+        create_index(db, parent.table, "_raw_data_id").await?;
         analyze(db, parent.table).await?;
     }
     Ok(())
@@ -183,28 +205,33 @@ pub(crate) async fn collect<P: Plugin, S: Stream<P>>(
     ctx: &Context<P>,
     db: &mut Db,
     progress: &mut Progress,
-) -> Result<Option<Json>> {
+) -> Result<Outcome> {
     let raw = raw_table_name(&ctx.plugin_name, &stream.name());
     let pending = pending_params(&ctx.raw_data_params());
     let plan = InsertPlan::new(db.dialect(), &raw, RAW_COLUMNS.to_vec(), OnConflict::Error);
     let mut sink = RawSink::writing(RawTarget { db, progress, plan }, pending);
     stream.collect(ctx, &mut sink).await?;
     sink.flush().await?;
-    Ok(sink.into_state())
+    Ok(Outcome::state(sink.into_state()))
 }
 
+/// A substream's collect: `collect_for` each parent of the scope, or on an incremental run
+/// only the parents whose rows an extract wrote since the last successful run (the parent
+/// stream's new and updated records: their `_raw_data_id` is above the run's watermark).
 pub(crate) async fn collect_substream<P: Plugin, S: Substream<P>>(
     stream: &S,
     ctx: &Context<P>,
     db: &mut Db,
     progress: &mut Progress,
-) -> Result<Option<Json>> {
+) -> Result<Outcome> {
     let raw = raw_table_name(&ctx.plugin_name, &stream.name());
     let params = ctx.raw_data_params();
     let pending = pending_params(&params);
     let dialect = db.dialect();
     let parent_desc = <S::Parent as Stream<P>>::ToolModel::descriptor();
-    let mut pager = ToolPager::new(parent_desc, dialect, ctx.connection_id(), params)?;
+    let after = ctx.incremental().then_some(ctx.watermark).flatten();
+    let mut watermark = after;
+    let mut pager = ToolPager::new(parent_desc, dialect, ctx.connection_id(), params, after)?;
     let mut pending_rows: Vec<Vec<Value>> = Vec::new();
     // The state of the last parent (in key order) that set one, whatever order the
     // concurrent fetches finish in.
@@ -221,6 +248,7 @@ pub(crate) async fn collect_substream<P: Plugin, S: Substream<P>>(
         if page.is_empty() {
             break;
         }
+        watermark = page.iter().filter_map(|(o, _)| o.id).chain(watermark).max();
         let limit = stream.concurrency().max(1);
         let base = first;
         let mut results = futures::stream::iter(page.iter().enumerate())
@@ -254,7 +282,10 @@ pub(crate) async fn collect_substream<P: Plugin, S: Substream<P>>(
     }
     sink.append(pending_rows, state.map(|(_, s)| s));
     sink.flush().await?;
-    Ok(sink.into_state())
+    Ok(Outcome {
+        state: sink.into_state(),
+        watermark,
+    })
 }
 
 pub(crate) async fn extract<P: Plugin, S: Stream<P>>(
@@ -262,7 +293,7 @@ pub(crate) async fn extract<P: Plugin, S: Stream<P>>(
     ctx: &Context<P>,
     db: &mut Db,
     progress: &mut Progress,
-) -> Result<Option<Json>> {
+) -> Result<Outcome> {
     let dialect = db.dialect();
     let raw = raw_table_name(&ctx.plugin_name, &stream.name());
     let desc = S::ToolModel::descriptor();
@@ -285,9 +316,10 @@ pub(crate) async fn extract<P: Plugin, S: Stream<P>>(
         delete_scope_rows(db, desc.table, &raw, &params).await?;
     }
     let sql = format!(
-        "SELECT {id}, {data} FROM {t} WHERE {params} AND {id} > {p2} ORDER BY {id} LIMIT {PAGE}",
+        "SELECT {id}, {data}, {input} FROM {t} WHERE {params} AND {id} > {p2} ORDER BY {id} LIMIT {PAGE}",
         id = db.quote("id"),
         data = db.quote("data"),
+        input = db.quote("input"),
         t = db.quote(&raw),
         params = exact_eq(dialect, "params", 1),
         p2 = p(dialect, 2)
@@ -304,21 +336,26 @@ pub(crate) async fn extract<P: Plugin, S: Stream<P>>(
         let n = page.len();
         let mut rows = Vec::with_capacity(n);
         for mut r in page {
+            let input = r.pop().unwrap_or(Value::Null);
             let data = r.pop().unwrap_or(Value::Null);
             let id = match r.pop() {
                 Some(Value::Int(i)) => i,
                 other => return Err(Error::msg(format!("{raw}: unexpected id {other:?}"))),
             };
-            let json: Json = match data {
-                Value::Bytes(b) => serde_json::from_slice(&b),
-                Value::Text(s) => serde_json::from_str(&s),
-                Value::Json(j) => Ok(j),
-                _ => Ok(Json::Null),
-            }
-            .map_err(|e| Error::msg(format!("{raw} row {id}: data is not JSON: {e}")))?;
-            let tool = stream
-                .extract(&json, ctx)
-                .map_err(|e| Error::msg(format!("extracting {raw} row {id}: {e}")))?;
+            let json = raw_json(data)
+                .map_err(|e| Error::msg(format!("{raw} row {id}: data is not JSON: {e}")))?;
+            // Rows stored without an input (NULL, or empty by other writers) have none.
+            let input = match input {
+                Value::Bytes(b) if b.is_empty() => Value::Null,
+                Value::Text(s) if s.is_empty() => Value::Null,
+                other => other,
+            };
+            let input = raw_json(input)
+                .map_err(|e| Error::msg(format!("{raw} row {id}: input is not JSON: {e}")))?;
+            ctx.set_input(Some(input));
+            let tool = stream.extract(&json, ctx);
+            ctx.set_input(None);
+            let tool = tool.map_err(|e| Error::msg(format!("extracting {raw} row {id}: {e}")))?;
             let origin = Origin {
                 params: Some(params.clone()),
                 table: Some(raw.clone()),
@@ -331,15 +368,17 @@ pub(crate) async fn extract<P: Plugin, S: Stream<P>>(
         plan.write(db, rows).await?;
         progress.add(n as u64);
     }
-    Ok(Some(json!({ "last_raw_id": last_id })))
+    Ok(Outcome::state(Some(json!({ "last_raw_id": last_id }))))
 }
 
+/// Converts the scope's tool rows; on an incremental run only those an extract wrote since
+/// the last successful convert (`_raw_data_id` above its watermark, an indexed range).
 pub(crate) async fn convert<P: Plugin, S: Stream<P>>(
     stream: &S,
     ctx: &Context<P>,
     db: &mut Db,
     progress: &mut Progress,
-) -> Result<Option<Json>> {
+) -> Result<Outcome> {
     let dialect = db.dialect();
     let name = stream.name();
     let raw = raw_table_name(&ctx.plugin_name, &name);
@@ -356,7 +395,9 @@ pub(crate) async fn convert<P: Plugin, S: Stream<P>>(
         }
     }
     let desc = S::ToolModel::descriptor();
-    let mut pager = ToolPager::new(desc, dialect, ctx.connection_id(), params)?;
+    let after = ctx.incremental().then_some(ctx.watermark).flatten();
+    let mut watermark = after;
+    let mut pager = ToolPager::new(desc, dialect, ctx.connection_id(), params, after)?;
     let mut sink = DomainSink::new(dialect, &name, ctx.connection_id(), &models);
     loop {
         let page: Vec<(Origin, S::ToolModel)> = pager.next_page(db).await?;
@@ -364,6 +405,7 @@ pub(crate) async fn convert<P: Plugin, S: Stream<P>>(
             break;
         }
         let n = page.len();
+        watermark = page.iter().filter_map(|(o, _)| o.id).chain(watermark).max();
         for (origin, tool) in page {
             let id = ctx.domain_id(&tool);
             sink.set_source(origin, id);
@@ -383,7 +425,20 @@ pub(crate) async fn convert<P: Plugin, S: Stream<P>>(
     if let Some(line) = sink.unmapped_summary() {
         tracing::warn!("{}: {line}", Verb::Convert.subtask_name(&name));
     }
-    Ok(Some(json!({})))
+    Ok(Outcome {
+        state: Some(json!({})),
+        watermark,
+    })
+}
+
+/// A raw table's `data` or `input` column as JSON (`Null` when NULL).
+fn raw_json(v: Value) -> serde_json::Result<Json> {
+    match v {
+        Value::Bytes(b) => serde_json::from_slice(&b),
+        Value::Text(s) => serde_json::from_str(&s),
+        Value::Json(j) => Ok(j),
+        _ => Ok(Json::Null),
+    }
 }
 
 /// Deletes a table's rows that came from one raw table and scope (a full run's start).
@@ -402,7 +457,11 @@ async fn delete_scope_rows(db: &mut Db, table: &str, raw: &str, params: &str) ->
     Ok(())
 }
 
-/// Reads a tool table's rows of one connection and scope in primary-key pages.
+/// Where `_raw_data_id` is among [`raw_origin_columns`] (params, table, id, remark).
+const RAW_ID_COLUMN: usize = 2;
+
+/// Reads a tool table's rows of one connection and scope in primary-key pages, or, given a
+/// raw id, only the rows above it in `(_raw_data_id, primary key)` pages.
 struct ToolPager {
     sql_first: String,
     sql_next: String,
@@ -418,6 +477,7 @@ impl ToolPager {
         dialect: Dialect,
         connection_id: i64,
         raw_params: String,
+        after_raw_id: Option<i64>,
     ) -> Result<Self> {
         let key: Vec<&str> = desc
             .fields
@@ -438,7 +498,7 @@ impl ToolPager {
             .chain(desc.fields.iter().map(|f| f.name))
             .map(q)
             .collect();
-        let base = format!(
+        let mut base = format!(
             "SELECT {} FROM {} WHERE {} = {} AND {}",
             cols.join(", "),
             q(desc.table),
@@ -446,26 +506,43 @@ impl ToolPager {
             dialect.placeholder(1),
             exact_eq(dialect, "_raw_data_params", 2)
         );
-        let order: Vec<String> = key.iter().map(|k| q(k)).collect();
+        // Placeholders are numbered (PostgreSQL): the next free one.
+        let mut next = 3;
+        let mut order: Vec<String> = Vec::new();
+        let mut key_idx: Vec<usize> = Vec::new();
+        if after_raw_id.is_some() {
+            base.push_str(&format!(
+                " AND {} > {}",
+                q("_raw_data_id"),
+                dialect.placeholder(next)
+            ));
+            next += 1;
+            order.push(q("_raw_data_id"));
+            key_idx.push(RAW_ID_COLUMN);
+        }
+        order.extend(key.iter().map(|k| q(k)));
+        key_idx.extend(
+            desc.fields
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.primary_key)
+                .map(|(i, _)| i + raw_origin_columns().len()),
+        );
         let tail = format!(" ORDER BY {} LIMIT {PAGE}", order.join(", "));
-        let after = if key.len() == 1 {
-            format!(" AND {} > {}", order[0], dialect.placeholder(3))
+        let after = if order.len() == 1 {
+            format!(" AND {} > {}", order[0], dialect.placeholder(next))
         } else {
-            let ph: Vec<String> = (0..key.len()).map(|i| dialect.placeholder(3 + i)).collect();
+            let ph: Vec<String> = (0..order.len())
+                .map(|i| dialect.placeholder(next + i))
+                .collect();
             format!(" AND ({}) > ({})", order.join(", "), ph.join(", "))
         };
-        let key_idx = desc
-            .fields
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.primary_key)
-            .map(|(i, _)| i + raw_origin_columns().len())
-            .collect();
         Ok(ToolPager {
             sql_first: format!("{base}{tail}"),
             sql_next: format!("{base}{after}{tail}"),
             params: std::iter::once(Value::Int(connection_id))
                 .chain(exact_params(dialect, Value::Text(raw_params)))
+                .chain(after_raw_id.map(Value::Int))
                 .collect(),
             key_idx,
             last: None,
@@ -510,7 +587,7 @@ async fn ensure_runs_table(db: &mut Db) -> Result<()> {
             Dialect::Postgres => ("bigserial PRIMARY KEY", "timestamptz"),
         };
         let sql = format!(
-            "CREATE TABLE IF NOT EXISTS {} ({} text, {} {id}, {} varchar(255) NOT NULL, {} bigint NOT NULL, {} {dt} NOT NULL, {} {dt}, {} varchar(255), {} varchar(255))",
+            "CREATE TABLE IF NOT EXISTS {} ({} text, {} {id}, {} varchar(255) NOT NULL, {} bigint NOT NULL, {} {dt} NOT NULL, {} {dt}, {} varchar(255), {} varchar(255), {} bigint)",
             q(SUBTASK_RUNS_TABLE),
             q("state"),
             q("id"),
@@ -520,17 +597,28 @@ async fn ensure_runs_table(db: &mut Db) -> Result<()> {
             q("completed"),
             q("scope_id"),
             q("plugin"),
+            q("watermark"),
         );
         db.execute_raw(&sql).await?;
     }
-    for column in ["scope_id", "plugin"] {
+    for (column, ty) in [
+        ("scope_id", "varchar(255)"),
+        ("plugin", "varchar(255)"),
+        ("watermark", "bigint"),
+    ] {
         if !db.has_column(SUBTASK_RUNS_TABLE, column).await? {
             let sql = format!(
-                "ALTER TABLE {} ADD COLUMN {} varchar(255)",
+                "ALTER TABLE {} ADD COLUMN {} {ty}",
                 q(SUBTASK_RUNS_TABLE),
                 q(column)
             );
-            db.execute_raw(&sql).await?;
+            // SQLite takes no DDL lock (see `DdlLock`): another process may have added
+            // the column between the check and the change, which is as good.
+            if let Err(e) = db.execute_raw(&sql).await {
+                if !db.has_column(SUBTASK_RUNS_TABLE, column).await? {
+                    return Err(e.into());
+                }
+            }
         }
     }
     Ok(())
@@ -544,12 +632,24 @@ struct RunKey<'a> {
     scope_id: &'a str,
 }
 
-async fn last_state(db: &mut Db, key: &RunKey<'_>) -> Result<Option<Json>> {
+/// What the last completed run of a subtask left: its state, when it started, and its
+/// watermark (the highest raw id it has processed, see [`run_locked`]).
+#[derive(Default)]
+struct LastRun {
+    state: Option<Json>,
+    started: Option<crate::model::DateTime>,
+    watermark: Option<i64>,
+}
+
+async fn last_run(db: &mut Db, key: &RunKey<'_>) -> Result<LastRun> {
+    use crate::model::ColumnValue;
     let d = db.dialect();
     let q = |s: &str| d.quote(s);
     let sql = format!(
-        "SELECT {} FROM {} WHERE {} AND {} AND {} = {} AND {} AND {} IS NOT NULL ORDER BY {} DESC LIMIT 1",
+        "SELECT {}, {}, {} FROM {} WHERE {} AND {} AND {} = {} AND {} AND {} IS NOT NULL ORDER BY {} DESC LIMIT 1",
         q("state"),
+        q("started"),
+        q("watermark"),
         q(SUBTASK_RUNS_TABLE),
         exact_eq(d, "plugin", 1),
         exact_eq(d, "subtask_name", 2),
@@ -564,13 +664,26 @@ async fn last_state(db: &mut Db, key: &RunKey<'_>) -> Result<Option<Json>> {
     args.push(Value::Int(key.connection_id));
     args.extend(exact_params(d, Value::Text(key.scope_id.into())));
     let rows = db.fetch_all(&sql, args).await?;
-    Ok(
-        match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
-            Some(Value::Text(s)) => serde_json::from_str(&s).ok(),
-            Some(Value::Bytes(b)) => serde_json::from_slice(&b).ok(),
-            _ => None,
-        },
-    )
+    let Some(mut row) = rows.into_iter().next() else {
+        return Ok(LastRun::default());
+    };
+    let watermark = match row.pop() {
+        Some(Value::Int(i)) => Some(i),
+        _ => None,
+    };
+    let started = row
+        .pop()
+        .and_then(|v| crate::model::DateTime::from_value(v).ok());
+    let state = match row.pop() {
+        Some(Value::Text(s)) => serde_json::from_str(&s).ok(),
+        Some(Value::Bytes(b)) => serde_json::from_slice(&b).ok(),
+        _ => None,
+    };
+    Ok(LastRun {
+        state,
+        started,
+        watermark,
+    })
 }
 
 /// Records a run's start; returns its id, read atomically on this connection (`RETURNING`,
@@ -595,7 +708,9 @@ async fn start_run(db: &mut Db, key: &RunKey<'_>) -> Result<i64> {
     let args = vec![
         Value::Text(key.subtask.into()),
         Value::Int(key.connection_id),
-        Value::DateTime(chrono::Utc::now()),
+        // Milliseconds (MySQL's `datetime(3)`), rounded down: what is read back as
+        // `collected_since` is exactly what was stored, and never later than the start.
+        Value::DateTime(chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 3)),
         Value::Text(key.scope_id.into()),
         Value::Text(key.plugin.into()),
     ];
@@ -620,30 +735,34 @@ async fn start_run(db: &mut Db, key: &RunKey<'_>) -> Result<i64> {
 
 /// Marks a run completed with its state; runs inside the subtask's final transaction, so
 /// the data and the state commit together or not at all.
-async fn complete_run(db: &mut Db, run_id: i64, state: Option<&Json>) -> Result<()> {
+async fn complete_run(db: &mut Db, run_id: i64, outcome: &Outcome) -> Result<()> {
     let d = db.dialect();
     let update = format!(
-        "UPDATE {} SET {} = {}, {} = {} WHERE {} = {}",
+        "UPDATE {} SET {} = {}, {} = {}, {} = {} WHERE {} = {}",
         d.quote(SUBTASK_RUNS_TABLE),
         d.quote("completed"),
         p(d, 1),
         d.quote("state"),
         p(d, 2),
+        d.quote("watermark"),
+        p(d, 3),
         d.quote("id"),
-        p(d, 3)
+        p(d, 4)
     );
-    let state_text = serde_json::to_string(state.unwrap_or(&json!({})))?;
+    let state_text = serde_json::to_string(outcome.state.as_ref().unwrap_or(&json!({})))?;
     let n = db
         .execute_typed(
             &update,
             vec![
                 Value::DateTime(chrono::Utc::now()),
                 Value::Text(state_text),
+                outcome.watermark.map(Value::Int).unwrap_or(Value::Null),
                 Value::Int(run_id),
             ],
             Some(&[
                 crate::model::ColumnType::DateTime,
                 crate::model::ColumnType::String,
+                crate::model::ColumnType::Integer,
                 crate::model::ColumnType::Integer,
             ]),
         )
@@ -701,12 +820,11 @@ pub(crate) async fn run_subtask<P: Plugin>(
     progress: &mut Progress,
 ) -> Result<()> {
     let stream_name = stream.name();
-    let lock_key = format!(
-        "{}\u{0}{}\u{0}{}\u{0}{}",
-        ctx.plugin_name,
+    let lock_key = run_key(
+        &ctx.plugin_name,
         ctx.connection_id(),
-        ctx.scope.id,
-        stream_name
+        &ctx.scope.id,
+        &stream_name,
     );
     let Some(lock) = RunLock::try_acquire(db, &lock_key).await? else {
         return Err(Error::msg(format!(
@@ -752,11 +870,14 @@ async fn run_locked<P: Plugin>(
         connection_id: ctx.connection_id(),
         scope_id: &scope_id,
     };
-    ctx.state = if ctx.incremental() {
-        last_state(db, &key).await?
+    let last = if ctx.incremental() {
+        last_run(db, &key).await?
     } else {
-        None
+        LastRun::default()
     };
+    ctx.state = last.state;
+    ctx.collected_since = last.started;
+    ctx.watermark = last.watermark;
     let run_id = start_run(db, &key).await?;
     let ctx_ref: &Context<P> = ctx;
     if verb == Verb::Collect {
@@ -766,7 +887,7 @@ async fn run_locked<P: Plugin>(
         loop {
             begin(db).await?;
             let result = match stream.body(verb, ctx_ref, db, progress).await {
-                Ok(state) => complete_run(db, run_id, state.as_ref()).await,
+                Ok(outcome) => complete_run(db, run_id, &outcome).await,
                 Err(e) => Err(e),
             };
             let result = match result {
@@ -814,7 +935,7 @@ async fn collect_and_swap<P: Plugin>(
     db.execute(&delete_pending, vec![Value::Text(pending.clone())])
         .await?;
     let result = match stream.body(Verb::Collect, ctx, db, progress).await {
-        Ok(state) => swap(db, ctx.incremental(), &raw, &params, run_id, state).await,
+        Ok(outcome) => swap(db, ctx.incremental(), &raw, &params, run_id, outcome).await,
         Err(e) => Err(e),
     };
     if result.is_err() {
@@ -836,7 +957,7 @@ async fn swap(
     raw: &str,
     params: &str,
     run_id: i64,
-    state: Option<Json>,
+    outcome: Outcome,
 ) -> Result<()> {
     let d = db.dialect();
     let pending = pending_params(params);
@@ -880,7 +1001,7 @@ async fn swap(
             Err(e) => Err(Error::from(e)),
         };
         if result.is_ok() {
-            result = complete_run(db, run_id, state.as_ref()).await;
+            result = complete_run(db, run_id, &outcome).await;
         }
         if result.is_ok() {
             result = db.commit().await.map_err(Error::from);

@@ -378,6 +378,8 @@ pub struct Names {
     pub connection_id: i64,
     /// The environment the scope config names (stored as written).
     pub environment: String,
+    /// The scope's domain id, which every pipeline row carries (`cicd_scope_id`).
+    pub cicd_scope_id: String,
 }
 
 /// Time of one phase: all of it, and the part spent in `INSERT`s.
@@ -600,6 +602,7 @@ pub async fn convert<DB: PlainDb>(conn: &mut DB::Connection, names: &Names) -> R
                             .unwrap_or(Cell::Null(c.column_type)),
                         "type" => Cell::Text("BUILD".into()),
                         "environment" => Cell::Text(names.environment.clone()),
+                        "cicd_scope_id" => Cell::Text(names.cicd_scope_id.clone()),
                         "finished_date" => finished
                             .map(Cell::Time)
                             .unwrap_or(Cell::Null(c.column_type)),

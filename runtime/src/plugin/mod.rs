@@ -138,12 +138,19 @@ pub trait Plugin: Sized + 'static {
     ) -> Result<TestConnectionResult>;
 
     /// The groups of scopes the connection can see (top level of DevLake's scope picker).
+    ///
+    /// Default: none, for a tool whose scopes have no groups. Then `remote-scopes` without
+    /// a group lists the scopes themselves, from [`Plugin::remote_scopes`] called with
+    /// group `""`.
     async fn remote_scope_groups(
         &self,
-        connection: &Connection<Self::Connection>,
-    ) -> Result<Vec<RemoteScopeGroup>>;
+        _connection: &Connection<Self::Connection>,
+    ) -> Result<Vec<RemoteScopeGroup>> {
+        Ok(Vec::new())
+    }
 
-    /// The scopes in one group.
+    /// The scopes in one group; `group_id` is `""` for a plugin without groups (see
+    /// [`Plugin::remote_scope_groups`]).
     async fn remote_scopes(
         &self,
         connection: &Connection<Self::Connection>,

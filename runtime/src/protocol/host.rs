@@ -291,7 +291,9 @@ impl<P: Plugin> PluginHost<P> {
         self.plugin.test_connection(&c).await
     }
 
-    /// `remote-scopes`: groups when `group_id` is empty, else the group's scopes.
+    /// `remote-scopes`: groups when `group_id` is empty, else the group's scopes. A plugin
+    /// without groups (an empty [`Plugin::remote_scope_groups`]) lists its scopes at the
+    /// top level: `remote_scopes(connection, "")`, each with parent `""`.
     pub async fn remote_scopes(
         &self,
         connection: &Json,
@@ -300,13 +302,15 @@ impl<P: Plugin> PluginHost<P> {
         let c = self.connection(connection)?;
         if group_id.is_empty() {
             let groups = self.plugin.remote_scope_groups(&c).await?;
-            return Ok(groups
-                .into_iter()
-                .map(|g| RemoteNode::Group {
-                    id: g.id,
-                    name: g.name,
-                })
-                .collect());
+            if !groups.is_empty() {
+                return Ok(groups
+                    .into_iter()
+                    .map(|g| RemoteNode::Group {
+                        id: g.id,
+                        name: g.name,
+                    })
+                    .collect());
+            }
         }
         let scopes = self.plugin.remote_scopes(&c, group_id).await?;
         Ok(scopes

@@ -406,7 +406,8 @@ impl<P: Plugin> PluginHost<P> {
         Ok(PipelineData { plan, scopes })
     }
 
-    /// Builds a subtask context, checking the stream exists first.
+    /// Builds a subtask context, checking the stream exists first, and runs
+    /// [`Plugin::prepare`] on it: an invalid scope config fails here, before any subtask.
     pub fn context(&self, task: &TaskContext, stream: &str) -> Result<Context<P>> {
         if self.streams.get(stream).is_none() {
             return Err(Error::input(format!(
@@ -423,13 +424,23 @@ impl<P: Plugin> PluginHost<P> {
             "context.scope_config",
             ScopeConfig::from_json(&task.scope_config),
         )?;
-        Ok(Context::new(
+        let mut ctx = Context::new(
             self.name.clone(),
             connection,
             scope,
             scope_config,
             task.options.clone(),
-        ))
+        );
+        self.prepare(&mut ctx)?;
+        Ok(ctx)
+    }
+
+    /// Runs [`Plugin::prepare`] on a context and keeps its result for
+    /// [`Context::prepared`]. [`PluginHost::context`] does it; a test that builds its
+    /// context by hand (`devlake::testing::ContextBuilder`) calls it before convert.
+    pub fn prepare(&self, ctx: &mut Context<P>) -> Result<()> {
+        ctx.prepared = self.plugin.prepare(ctx)?;
+        Ok(())
     }
 
     /// Runs one subtask (`collect`, `extract` or `convert`) of a stream against `db`.

@@ -6,15 +6,17 @@
 //! (`extra_tasks`, `extra_stages`, `select_subtasks`).
 
 mod messages;
+mod prepared;
 mod wrappers;
 
 pub use messages::*;
+pub use prepared::Prepared;
 pub use wrappers::{scope_domain_id, Connection, NoOptions, Scope, ScopeConfig};
 
 use crate::domain::DomainScope;
 use crate::migration::MigrationScript;
 use crate::model::Model;
-use crate::stream::Streams;
+use crate::stream::{Context, Streams};
 use crate::Result;
 
 /// Facts about the plugin binary, captured by [`devlake::main!`](crate::main) at compile
@@ -138,12 +140,19 @@ pub trait Plugin: Sized + 'static {
     ) -> Result<TestConnectionResult>;
 
     /// The groups of scopes the connection can see (top level of DevLake's scope picker).
+    ///
+    /// Default: none, for a tool whose scopes have no groups. Then `remote-scopes` without
+    /// a group lists the scopes themselves, from [`Plugin::remote_scopes`] called with
+    /// group `""`.
     async fn remote_scope_groups(
         &self,
-        connection: &Connection<Self::Connection>,
-    ) -> Result<Vec<RemoteScopeGroup>>;
+        _connection: &Connection<Self::Connection>,
+    ) -> Result<Vec<RemoteScopeGroup>> {
+        Ok(Vec::new())
+    }
 
-    /// The scopes in one group.
+    /// The scopes in one group; `group_id` is `""` for a plugin without groups (see
+    /// [`Plugin::remote_scope_groups`]).
     async fn remote_scopes(
         &self,
         connection: &Connection<Self::Connection>,
@@ -156,6 +165,30 @@ pub trait Plugin: Sized + 'static {
 
     /// The plugin's streams, in the order their subtasks run.
     fn streams(&self) -> Streams<Self>;
+
+    /// Runs once per task, before any of its subtasks (each `collect`, `extract` and
+    /// `convert` call of the protocol; each stream of a standalone run): checks the scope
+    /// config and the connection, and computes what the subtasks share (compiled regexes,
+    /// parsed settings), which they read with [`Context::prepared`]. An error stops the task
+    /// before it touches the tool or the database; name the field in it
+    /// (`scope_config.deploymentPattern: ...`). Default: nothing to check or share.
+    ///
+    /// ```
+    /// # use devlake::prelude::*;
+    /// # use devlake::plugin::Prepared;
+    /// struct Compiled { prefix: String }
+    /// # fn prepare<P: Plugin>(_: &Context<P>, pattern: &str) -> Result<Prepared> {
+    /// // in `impl Plugin`: fn prepare(&self, ctx: &Context<Self>) -> Result<Prepared>
+    /// if pattern.is_empty() {
+    ///     return Err(Error::input("scope_config.prefix: must not be empty"));
+    /// }
+    /// Ok(Prepared::new(Compiled { prefix: pattern.to_string() }))
+    /// # }
+    /// // in a subtask: let compiled = ctx.prepared::<Compiled>()?;
+    /// ```
+    fn prepare(&self, _ctx: &Context<Self>) -> Result<Prepared> {
+        Ok(Prepared::none())
+    }
 
     /// Migration scripts, in version order (see [`crate::migration`]).
     fn migrations(&self) -> Vec<MigrationScript> {

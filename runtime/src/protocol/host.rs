@@ -291,7 +291,9 @@ impl<P: Plugin> PluginHost<P> {
         self.plugin.test_connection(&c).await
     }
 
-    /// `remote-scopes`: groups when `group_id` is empty, else the group's scopes.
+    /// `remote-scopes`: groups when `group_id` is empty, else the group's scopes. A plugin
+    /// without groups (an empty [`Plugin::remote_scope_groups`]) lists its scopes at the
+    /// top level: `remote_scopes(connection, "")`, each with parent `""`.
     pub async fn remote_scopes(
         &self,
         connection: &Json,
@@ -300,13 +302,15 @@ impl<P: Plugin> PluginHost<P> {
         let c = self.connection(connection)?;
         if group_id.is_empty() {
             let groups = self.plugin.remote_scope_groups(&c).await?;
-            return Ok(groups
-                .into_iter()
-                .map(|g| RemoteNode::Group {
-                    id: g.id,
-                    name: g.name,
-                })
-                .collect());
+            if !groups.is_empty() {
+                return Ok(groups
+                    .into_iter()
+                    .map(|g| RemoteNode::Group {
+                        id: g.id,
+                        name: g.name,
+                    })
+                    .collect());
+            }
         }
         let scopes = self.plugin.remote_scopes(&c, group_id).await?;
         Ok(scopes
@@ -402,7 +406,8 @@ impl<P: Plugin> PluginHost<P> {
         Ok(PipelineData { plan, scopes })
     }
 
-    /// Builds a subtask context, checking the stream exists first.
+    /// Builds a subtask context, checking the stream exists first, and runs
+    /// [`Plugin::prepare`] on it: an invalid scope config fails here, before any subtask.
     pub fn context(&self, task: &TaskContext, stream: &str) -> Result<Context<P>> {
         if self.streams.get(stream).is_none() {
             return Err(Error::input(format!(
@@ -419,13 +424,23 @@ impl<P: Plugin> PluginHost<P> {
             "context.scope_config",
             ScopeConfig::from_json(&task.scope_config),
         )?;
-        Ok(Context::new(
+        let mut ctx = Context::new(
             self.name.clone(),
             connection,
             scope,
             scope_config,
             task.options.clone(),
-        ))
+        );
+        self.prepare(&mut ctx)?;
+        Ok(ctx)
+    }
+
+    /// Runs [`Plugin::prepare`] on a context and keeps its result for
+    /// [`Context::prepared`]. [`PluginHost::context`] does it; a test that builds its
+    /// context by hand (`devlake::testing::ContextBuilder`) calls it before convert.
+    pub fn prepare(&self, ctx: &mut Context<P>) -> Result<()> {
+        ctx.prepared = self.plugin.prepare(ctx)?;
+        Ok(())
     }
 
     /// Runs one subtask (`collect`, `extract` or `convert`) of a stream against `db`.

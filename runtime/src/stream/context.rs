@@ -1,7 +1,7 @@
 //! [`Context`]: what a subtask knows about the run.
 
 use crate::model::{DateTime, Model};
-use crate::plugin::{raw_data_params, Connection, Plugin, Scope, ScopeConfig};
+use crate::plugin::{raw_data_params, Connection, Plugin, Prepared, Scope, ScopeConfig};
 use serde_json::{Map, Value as Json};
 
 /// The connection, scope, scope config and options of a subtask run, plus the state the
@@ -21,6 +21,8 @@ pub struct Context<P: Plugin> {
     pub(crate) watermark: Option<i64>,
     /// The input of the raw record being extracted (set by extract, row by row).
     pub(crate) input: std::sync::Mutex<Option<std::sync::Arc<Json>>>,
+    /// What [`Plugin::prepare`] returned for this task.
+    pub(crate) prepared: Prepared,
 }
 
 impl<P: Plugin> std::fmt::Debug for Context<P> {
@@ -53,6 +55,7 @@ impl<P: Plugin> Context<P> {
             collected_since: None,
             watermark: None,
             input: Default::default(),
+            prepared: Prepared::none(),
         }
     }
 
@@ -123,6 +126,28 @@ impl<P: Plugin> Context<P> {
     /// on a substream record set it to the record's parent.
     pub fn set_input(&self, input: Option<Json>) {
         *self.input.lock().unwrap_or_else(|e| e.into_inner()) = input.map(std::sync::Arc::new);
+    }
+
+    /// The state [`Plugin::prepare`] computed for this task, as the `T` it returned in a
+    /// [`Prepared`]. An error when it returned nothing or another type.
+    pub fn prepared<T: std::any::Any + Send + Sync>(&self) -> crate::Result<&T> {
+        self.prepared.get().ok_or_else(|| {
+            crate::Error::Plugin(format!(
+                "ctx.prepared::<{}>(): Plugin::prepare returned {} for this task",
+                std::any::type_name::<T>(),
+                if self.prepared.is_none() {
+                    "nothing"
+                } else {
+                    "another type"
+                }
+            ))
+        })
+    }
+
+    /// Sets what [`Context::prepared`] returns. The host sets it from [`Plugin::prepare`];
+    /// tests that build a context by hand set it themselves.
+    pub fn set_prepared(&mut self, prepared: Prepared) {
+        self.prepared = prepared;
     }
 
     /// `{"ConnectionId":..,"ScopeId":..}` of this run.

@@ -397,6 +397,48 @@ async fn fixtures_from_a_directory_and_unmatched_requests() {
         .contains("1 request(s) matched no fixture"));
 }
 
+/// Under `DEVLAKE_RECORD=1` a server of in-memory fixtures keeps serving them (it used to
+/// panic for want of a directory). The variable is set for a child run of this one test,
+/// so no other test of this binary sees it.
+#[tokio::test]
+async fn in_memory_fixtures_are_never_recorded() {
+    const CHILD: &str = "DEVLAKE_KIT_RECORD_CHILD";
+    if std::env::var_os(CHILD).is_none() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "in_memory_fixtures_are_never_recorded"])
+            .args(["--test-threads=1", "--nocapture"])
+            .env(CHILD, "1")
+            .env("DEVLAKE_RECORD", "1")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("1 passed"), "{text}");
+        return;
+    }
+    assert_eq!(std::env::var("DEVLAKE_RECORD").as_deref(), Ok("1"));
+    let server = service();
+    assert!(!server.recording());
+    let body: Json = reqwest::get(format!("{}orgs", server.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body, json!([{"id": "o1", "name": "Org 1"}]));
+    server.assert_all_matched();
+    // A directory is still recorded under the variable (here into a fresh one).
+    let dir = tempfile::tempdir().unwrap();
+    let recorder = FixtureServer::builder(dir.path())
+        .upstream(server.url())
+        .start();
+    assert!(recorder.recording());
+}
+
 #[tokio::test]
 async fn recording_writes_fixtures_that_replay() {
     let upstream = service();

@@ -255,6 +255,32 @@ fn connection(server: &FixtureServer) -> Json {
     json!({"endpoint": server.url(), "token": TOKEN})
 }
 
+/// Ids of entities the plugin does not model are formatted as those of modelled ones.
+#[test]
+fn domain_ids_of_unmodelled_entities_match_modelled_ones() {
+    let ctx = ContextBuilder::<Good>::new()
+        .connection(json!({"id": 7, "endpoint": "http://x/", "token": "t"}))
+        .build();
+    let build = KitBuild {
+        id: "b1".into(),
+        status: "passed".into(),
+        started_at: None,
+    };
+    assert_eq!(
+        ctx.domain_id_for("KitBuild", &["b1"]),
+        ctx.domain_id(&build)
+    );
+    assert_eq!(ctx.domain_id(&build), "testing_kit:KitBuild:7:b1");
+    assert_eq!(
+        ctx.domain_id_for("KitAccount", &[42, 3]),
+        "testing_kit:KitAccount:7:42:3"
+    );
+    assert_eq!(
+        devlake::stream::domain_id_of("testing_kit", "KitBuild", 7, &["b1"]),
+        devlake::stream::domain_id::<KitBuild>(7, &["b1".to_string()])
+    );
+}
+
 #[test]
 fn context_builder_defaults_json_and_typed_values() {
     let ctx = ContextBuilder::<Good>::new()

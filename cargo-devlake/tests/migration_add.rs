@@ -204,6 +204,32 @@ fn field_and_model_edits_become_operations() {
     assert_eq!(p.migration_files().len(), 3);
 }
 
+/// docs/authoring.md: before the first deployment, the sample models are replaced by
+/// deleting the init migration and adding `init` again.
+#[test]
+fn the_init_migration_is_rewritten_for_new_models_before_deployment() {
+    let p = Plugin::new(MODELS_V1);
+    p.add_ok(&["init", "--at", "20240101000000"]);
+    p.set_models(&models_v2());
+    std::fs::remove_file(p.path("src/migrations/m20240101000000_init.rs")).unwrap();
+    let out = p.add_ok(&["init", "--at", "20240105000000"]);
+    assert!(out.contains("(model Artifact)"), "{out}");
+    assert_eq!(p.migration_files(), ["m20240105000000_init.rs", "mod.rs"]);
+    let init = p.read("src/migrations/m20240105000000_init.rs");
+    assert!(init.contains("pub struct Artifact") && !init.contains("pub struct Job"));
+    assert!(!init.contains("rename_column") && !init.contains("drop_table"));
+    let module = p.read("src/migrations/mod.rs");
+    assert!(
+        module.contains("m20240105000000_init") && !module.contains("m20240101000000"),
+        "{module}"
+    );
+    let check = p.add_ok(&["--check"]);
+    assert!(
+        check.starts_with("migrations are up to date: 1 migration(s)"),
+        "{check}"
+    );
+}
+
 #[test]
 fn a_type_change_is_refused_unless_destructive() {
     let p = Plugin::new(&models_v2());

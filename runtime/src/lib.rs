@@ -44,11 +44,28 @@ pub use plugin::{
 };
 pub use stream::{Stream, Substream};
 
-#[doc(hidden)]
+// The crates whose types the runtime's API speaks in, re-exported so a plugin names them
+// at the versions the runtime uses without depending on them itself (a second `chrono`
+// would make `DateTime` a different type).
+
+/// Dates and times: [`DateTime`] is `chrono::DateTime<chrono::Utc>`.
+///
+/// ```
+/// use devlake::chrono::{TimeZone, Utc};
+/// let at: devlake::DateTime = Utc.with_ymd_and_hms(2026, 11, 29, 17, 0, 0).unwrap();
+/// let day_before = at - devlake::chrono::Duration::days(1);
+/// assert_eq!(day_before.to_rfc3339(), "2026-11-28T17:00:00+00:00");
+/// ```
+pub use chrono;
+/// Async streams: the API client's pages are a `futures::Stream` (read them with
+/// `devlake::futures::StreamExt::next`).
+pub use futures;
+/// Serialization, used by the derives; [`Secret`] and models implement its traits.
 pub use serde;
-#[doc(hidden)]
+/// JSON: [`Json`] is `serde_json::Value`; `devlake::serde_json::json!` builds one.
 pub use serde_json;
-#[doc(hidden)]
+/// Logging: a plugin logs with `devlake::tracing::info!(..)`; the runtime routes it to
+/// DevLake's log (or the terminal when run standalone).
 pub use tracing;
 
 /// What a plugin file usually needs.

@@ -755,6 +755,25 @@ fn invalid_base_urls_are_configuration_errors() {
         .build()
         .unwrap_err();
     assert!(matches!(err, ApiError::Config(_)));
+    // The message shows what to fix, masking only the secret parts.
+    let err = ApiClient::new("trackr.local/api?page=1&token=t0k").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "API client configuration: invalid base URL trackr.local/api?page=1&token=***: \
+         relative URL without a base"
+    );
+    let err = ApiClient::new("http://me:pw@trackr.local:port/").unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "API client configuration: invalid base URL http://***@trackr.local:port/: "
+        ),
+        "{err}"
+    );
+    let err = ApiClient::new("me:pw@trackr.local").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "API client configuration: the base URL must be http(s): ***@trackr.local"
+    );
     let api = ApiClient::new("https://example.com/api").unwrap();
     assert_eq!(
         api.url(["a b", "c"]).as_str(),

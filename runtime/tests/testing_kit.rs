@@ -255,6 +255,32 @@ fn connection(server: &FixtureServer) -> Json {
     json!({"endpoint": server.url(), "token": TOKEN})
 }
 
+/// Ids of entities the plugin does not model are formatted as those of modelled ones.
+#[test]
+fn domain_ids_of_unmodelled_entities_match_modelled_ones() {
+    let ctx = ContextBuilder::<Good>::new()
+        .connection(json!({"id": 7, "endpoint": "http://x/", "token": "t"}))
+        .build();
+    let build = KitBuild {
+        id: "b1".into(),
+        status: "passed".into(),
+        started_at: None,
+    };
+    assert_eq!(
+        ctx.domain_id_for("KitBuild", &["b1"]),
+        ctx.domain_id(&build)
+    );
+    assert_eq!(ctx.domain_id(&build), "testing_kit:KitBuild:7:b1");
+    assert_eq!(
+        ctx.domain_id_for("KitAccount", &[42, 3]),
+        "testing_kit:KitAccount:7:42:3"
+    );
+    assert_eq!(
+        devlake::stream::domain_id_of("testing_kit", "KitBuild", 7, &["b1"]),
+        devlake::stream::domain_id::<KitBuild>(7, &["b1".to_string()])
+    );
+}
+
 #[test]
 fn context_builder_defaults_json_and_typed_values() {
     let ctx = ContextBuilder::<Good>::new()
@@ -395,6 +421,48 @@ async fn fixtures_from_a_directory_and_unmatched_requests() {
         .downcast_ref::<String>()
         .unwrap()
         .contains("1 request(s) matched no fixture"));
+}
+
+/// Under `DEVLAKE_RECORD=1` a server of in-memory fixtures keeps serving them (it used to
+/// panic for want of a directory). The variable is set for a child run of this one test,
+/// so no other test of this binary sees it.
+#[tokio::test]
+async fn in_memory_fixtures_are_never_recorded() {
+    const CHILD: &str = "DEVLAKE_KIT_RECORD_CHILD";
+    if std::env::var_os(CHILD).is_none() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "in_memory_fixtures_are_never_recorded"])
+            .args(["--test-threads=1", "--nocapture"])
+            .env(CHILD, "1")
+            .env("DEVLAKE_RECORD", "1")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("1 passed"), "{text}");
+        return;
+    }
+    assert_eq!(std::env::var("DEVLAKE_RECORD").as_deref(), Ok("1"));
+    let server = service();
+    assert!(!server.recording());
+    let body: Json = reqwest::get(format!("{}orgs", server.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body, json!([{"id": "o1", "name": "Org 1"}]));
+    server.assert_all_matched();
+    // A directory is still recorded under the variable (here into a fresh one).
+    let dir = tempfile::tempdir().unwrap();
+    let recorder = FixtureServer::builder(dir.path())
+        .upstream(server.url())
+        .start();
+    assert!(recorder.recording());
 }
 
 #[tokio::test]

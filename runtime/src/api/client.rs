@@ -509,7 +509,7 @@ impl ApiClientBuilder {
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
             return Err(ApiError::Config(format!(
                 "the base URL must be http(s): {}",
-                redact_url(&base)
+                redact::redact_url_str(&self.base_url)
             )));
         }
         base.set_fragment(None);

@@ -47,12 +47,63 @@ pub fn redact_url(url: &Url) -> String {
     url.to_string()
 }
 
-/// Redacts a URL given as text (a proxy URL); text that is not a URL is hidden whole.
+/// Redacts a URL given as text (a base or proxy URL). Text that does not parse is shown
+/// too, so the user sees what to fix (`trackr.local` lacks a scheme), with only its secret
+/// parts masked: everything up to the last `@` of a userinfo, the values of token-like
+/// query parameters, and the fragment (which may carry an `access_token`).
 pub(crate) fn redact_url_str(text: &str) -> String {
-    match Url::parse(text) {
-        Ok(url) => redact_url(&url),
-        Err(_) => MASK.to_string(),
+    match Url::parse(text.trim()) {
+        // `me:pw@host` parses as scheme `me` with an opaque path: mask it by shape.
+        Ok(url) if !url.cannot_be_a_base() => redact_url(&url),
+        _ => one_line(&redact_unparsed(text.trim()), 200),
     }
+}
+
+/// The secret parts of a text that is not a valid URL, masked by shape alone.
+fn redact_unparsed(text: &str) -> String {
+    // The fragment goes first: it may hold `@` or `?` that belong to no other part.
+    let text = text.split_once('#').map_or(text, |(before, _)| before);
+    let (head, query) = match text.split_once('?') {
+        Some((head, query)) => (head, Some(query)),
+        None => (text, None),
+    };
+    // A password may hold `/`, `:` or `?`, so the userinfo ends at the last `@` of the text
+    // before the query, or of the whole text when the query itself holds an `@` after a
+    // `?` typed in the password.
+    let (head, query) = match (head.rfind('@'), query.map(|q| q.contains('@'))) {
+        (_, Some(true)) => match text.rfind('@') {
+            Some(at) => (mask_userinfo(text, at), None),
+            None => (head.to_string(), query),
+        },
+        (Some(at), _) => (mask_userinfo(head, at), query),
+        (None, _) => (head.to_string(), query),
+    };
+    let Some(query) = query else {
+        return head;
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _))
+                if is_secret_param(
+                    &percent_encoding::percent_decode_str(k).decode_utf8_lossy(),
+                ) =>
+            {
+                format!("{k}={MASK}")
+            }
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{head}?{}", pairs.join("&"))
+}
+
+/// `text` with the userinfo that ends at the `@` at byte `at` replaced by `***`.
+fn mask_userinfo(text: &str, at: usize) -> String {
+    let start = text.find("://").map_or(0, |i| i + 3);
+    if start > at {
+        return text.to_string();
+    }
+    format!("{}{MASK}{}", &text[..start], &text[at..])
 }
 
 /// Whether a query parameter's name says its value is a credential.
@@ -253,6 +304,25 @@ mod tests {
             s.redact("echo: Bearer T0kenValue / T0kenValue / P@ss1 / QueryTok / ab / page=2"),
             "echo: *** / *** / *** / *** / ab / page=2"
         );
+    }
+
+    #[test]
+    fn unparsed_urls_show_all_but_their_secrets() {
+        // No scheme: the user must see what they typed to fix it.
+        assert_eq!(redact_url_str("trackr.local"), "trackr.local");
+        assert_eq!(
+            redact_url_str(" trackr.local/api?page=2&token=t0k&key=k3y#access_token=f "),
+            "trackr.local/api?page=2&token=***&key=***"
+        );
+        assert_eq!(
+            redact_url_str("http://me:s3cr:et@host:port/x?q=1&Password=pw"),
+            "http://***@host:port/x?q=1&Password=***"
+        );
+        assert_eq!(redact_url_str("me:pw@trackr.local"), "***@trackr.local");
+        // A `/` or `?` typed in the password does not expose its tail.
+        assert_eq!(redact_url_str("http://u:p/ss@h:x"), "http://***@h:x");
+        assert_eq!(redact_url_str("http://u:p?ss@h:x/y"), "http://***@h:x/y");
+        assert_eq!(redact_url_str("line\nbreak"), "line break");
     }
 
     #[test]

@@ -160,6 +160,17 @@ impl<P: Plugin> Context<P> {
     pub fn domain_id<M: Model>(&self, tool: &M) -> String {
         domain_id::<M>(self.connection_id(), &tool.primary_key())
     }
+
+    /// The domain id of an entity of this connection that the plugin references but does
+    /// not model (an account seen only as an issue's assignee), formatted as
+    /// [`Context::domain_id`] formats a model of that name declared in the plugin's crate:
+    /// `ctx.domain_id_for("TrackrAccount", &["u2"])` is `trackr:TrackrAccount:1:u2`.
+    pub fn domain_id_for<K: std::fmt::Display>(&self, entity: &str, key: &[K]) -> String {
+        // The tool scope is declared in the plugin's crate, so it names that crate as
+        // every model of the plugin does.
+        let crate_name = <P::ToolScope as Model>::descriptor().crate_name;
+        domain_id_of(crate_name, entity, self.connection_id(), key)
+    }
 }
 
 /// `<crate>:<Model>:<connection_id>:<key...>`, DevLake's domain id of a tool row.
@@ -173,10 +184,31 @@ impl<P: Plugin> Context<P> {
 /// ```
 pub fn domain_id<M: Model>(connection_id: i64, key: &[String]) -> String {
     let d = M::descriptor();
-    let mut s = format!("{}:{}:{}", d.crate_name, d.name, connection_id);
+    domain_id_of(d.crate_name, d.name, connection_id, key)
+}
+
+/// `<crate>:<entity>:<connection_id>:<key...>` for an entity given by name, for ids of
+/// entities a plugin references without modelling them (see [`Context::domain_id_for`],
+/// which fills in the crate and the connection). `crate_name` is the crate's name with
+/// `-` as `_`, as [`domain_id`] writes it.
+///
+/// ```
+/// assert_eq!(
+///     devlake::stream::domain_id_of("trackr", "TrackrAccount", 1, &["u2"]),
+///     "trackr:TrackrAccount:1:u2"
+/// );
+/// ```
+pub fn domain_id_of<K: std::fmt::Display>(
+    crate_name: &str,
+    entity: &str,
+    connection_id: i64,
+    key: &[K],
+) -> String {
+    use std::fmt::Write as _;
+    let mut s = format!("{crate_name}:{entity}:{connection_id}");
     for k in key {
-        s.push(':');
-        s.push_str(k);
+        // Writing to a String cannot fail.
+        let _ = write!(s, ":{k}");
     }
     s
 }

@@ -42,7 +42,7 @@ mod progress;
 mod runner;
 mod sink;
 
-pub use context::{domain_id, Context};
+pub use context::{domain_id, domain_id_of, Context};
 pub use gojson::go_json_string;
 pub use layout::{Layout, Origin};
 pub use progress::{Progress, PROGRESS_STEP};

@@ -11,9 +11,10 @@
 //! [`FixtureServer::unmatched`].
 //!
 //! Recording: with `DEVLAKE_RECORD=1` and an upstream base URL
-//! ([`FixtureServerBuilder::upstream`]), every request goes to the real service and its
-//! response is written as a fixture (headers that identify a session, like `set-cookie`,
-//! are left out; request credentials are never written).
+//! ([`FixtureServerBuilder::upstream`]), every request to a server of a fixture directory
+//! goes to the real service and its response is written as a fixture (servers of in-memory
+//! fixtures keep serving them). Headers that identify a session, like `set-cookie`, are
+//! left out; request credentials are never written.
 //!
 //! ```no_run
 //! use devlake::testing::FixtureServer;
@@ -203,7 +204,8 @@ impl FixtureServerBuilder {
         self
     }
 
-    /// Records (or not) regardless of `DEVLAKE_RECORD`.
+    /// Records (or not) regardless of `DEVLAKE_RECORD`. Without it, `DEVLAKE_RECORD=1`
+    /// records into a fixture directory; in-memory fixtures are never recorded.
     pub fn record(mut self, record: bool) -> Self {
         self.record = Some(record);
         self
@@ -214,8 +216,12 @@ impl FixtureServerBuilder {
     /// is asked without an upstream or a fixture directory.
     #[track_caller]
     pub fn start(self) -> FixtureServer {
+        // `DEVLAKE_RECORD` records the directories of a test run; fixtures given in memory
+        // have nowhere to be written, so they keep serving (only `.record(true)` says
+        // otherwise, and then fails below).
         let record = self.record.unwrap_or_else(|| {
-            std::env::var("DEVLAKE_RECORD").is_ok_and(|v| !v.is_empty() && v != "0")
+            matches!(self.fixtures, Fixtures::Dir(_))
+                && std::env::var("DEVLAKE_RECORD").is_ok_and(|v| !v.is_empty() && v != "0")
         });
         let upstream = self.upstream.map(|u| {
             let u = if u.ends_with('/') { u } else { format!("{u}/") };
@@ -229,7 +235,7 @@ impl FixtureServerBuilder {
                     panic!("FixtureServer: cannot create {}: {e}", d.display())
                 }),
                 Fixtures::Map(_) => panic!(
-                    "FixtureServer: recording needs a fixture directory, not in-memory fixtures"
+                    "FixtureServer: .record(true) needs a fixture directory, not in-memory fixtures"
                 ),
             }
         }

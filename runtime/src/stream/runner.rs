@@ -107,26 +107,6 @@ fn p(d: Dialect, n: usize) -> String {
     d.placeholder(n)
 }
 
-/// `col = <placeholder n>`, compared byte for byte. MySQL's default collations fold case
-/// and accents (`caseA` = `CASEA` = `cäsea`), so there the plain comparison (which keeps
-/// the index usable) is followed by a binary one, and the value is bound twice (see
-/// [`exact_params`]); SQLite and PostgreSQL compare exactly already.
-fn exact_eq(d: Dialect, col: &str, n: usize) -> String {
-    let c = d.quote(col);
-    match d {
-        Dialect::MySql => format!("({c} = ? AND BINARY {c} = ?)"),
-        _ => format!("{c} = {}", p(d, n)),
-    }
-}
-
-/// The bind values of one [`exact_eq`].
-fn exact_params(d: Dialect, v: Value) -> Vec<Value> {
-    match d {
-        Dialect::MySql => vec![v.clone(), v],
-        _ => vec![v],
-    }
-}
-
 /// The `params` under which a collect writes its raw rows until it succeeds: invisible to
 /// readers of the scope's rows (`{"ConnectionId":..}` never starts so), swapped in by a
 /// short final transaction, and found again (to delete) when a killed run left them.
@@ -321,12 +301,12 @@ pub(crate) async fn extract<P: Plugin, S: Stream<P>>(
         data = db.quote("data"),
         input = db.quote("input"),
         t = db.quote(&raw),
-        params = exact_eq(dialect, "params", 1),
+        params = dialect.exact_eq("params", 1),
         p2 = p(dialect, 2)
     );
     let connection_id = ctx.connection_id();
     loop {
-        let mut args = exact_params(dialect, Value::Text(params.clone()));
+        let mut args = dialect.exact_params(Value::Text(params.clone()));
         args.push(Value::Int(last_id));
         let page = db.fetch_all(&sql, args).await?;
         if page.is_empty() {
@@ -449,10 +429,10 @@ async fn delete_scope_rows(db: &mut Db, table: &str, raw: &str, params: &str) ->
         d.quote(table),
         d.quote("_raw_data_table"),
         p(d, 1),
-        exact_eq(d, "_raw_data_params", 2)
+        d.exact_eq("_raw_data_params", 2)
     );
     let mut args = vec![Value::Text(raw.to_string())];
-    args.extend(exact_params(d, Value::Text(params.to_string())));
+    args.extend(d.exact_params(Value::Text(params.to_string())));
     db.execute(&sql, args).await?;
     Ok(())
 }
@@ -504,7 +484,7 @@ impl ToolPager {
             q(desc.table),
             q("connection_id"),
             dialect.placeholder(1),
-            exact_eq(dialect, "_raw_data_params", 2)
+            dialect.exact_eq("_raw_data_params", 2)
         );
         // Placeholders are numbered (PostgreSQL): the next free one.
         let mut next = 3;
@@ -541,7 +521,7 @@ impl ToolPager {
             sql_first: format!("{base}{tail}"),
             sql_next: format!("{base}{after}{tail}"),
             params: std::iter::once(Value::Int(connection_id))
-                .chain(exact_params(dialect, Value::Text(raw_params)))
+                .chain(dialect.exact_params(Value::Text(raw_params)))
                 .chain(after_raw_id.map(Value::Int))
                 .collect(),
             key_idx,
@@ -651,18 +631,18 @@ async fn last_run(db: &mut Db, key: &RunKey<'_>) -> Result<LastRun> {
         q("started"),
         q("watermark"),
         q(SUBTASK_RUNS_TABLE),
-        exact_eq(d, "plugin", 1),
-        exact_eq(d, "subtask_name", 2),
+        d.exact_eq("plugin", 1),
+        d.exact_eq("subtask_name", 2),
         q("connection_id"),
         p(d, 3),
-        exact_eq(d, "scope_id", 4),
+        d.exact_eq("scope_id", 4),
         q("completed"),
         q("id"),
     );
-    let mut args = exact_params(d, Value::Text(key.plugin.into()));
-    args.extend(exact_params(d, Value::Text(key.subtask.into())));
+    let mut args = d.exact_params(Value::Text(key.plugin.into()));
+    args.extend(d.exact_params(Value::Text(key.subtask.into())));
     args.push(Value::Int(key.connection_id));
-    args.extend(exact_params(d, Value::Text(key.scope_id.into())));
+    args.extend(d.exact_params(Value::Text(key.scope_id.into())));
     let rows = db.fetch_all(&sql, args).await?;
     let Some(mut row) = rows.into_iter().next() else {
         return Ok(LastRun::default());
@@ -964,7 +944,7 @@ async fn swap(
     let delete_old = format!(
         "DELETE FROM {} WHERE {}",
         d.quote(raw),
-        exact_eq(d, "params", 1)
+        d.exact_eq("params", 1)
     );
     let swap = format!(
         "UPDATE {} SET {} = {} WHERE {} = {}",
@@ -980,10 +960,7 @@ async fn swap(
         let mut result = Ok(0);
         if !incremental {
             result = db
-                .execute(
-                    &delete_old,
-                    exact_params(d, Value::Text(params.to_string())),
-                )
+                .execute(&delete_old, d.exact_params(Value::Text(params.to_string())))
                 .await;
         }
         let mut result = match result {

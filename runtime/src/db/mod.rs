@@ -8,6 +8,7 @@
 pub mod ddl;
 mod decode;
 pub mod lock;
+pub(crate) mod scratch;
 mod url;
 pub mod write;
 

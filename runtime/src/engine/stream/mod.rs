@@ -42,7 +42,8 @@ mod progress;
 mod runner;
 mod sink;
 
-pub use context::{domain_id, domain_id_of, Context};
+pub use crate::model::domain_id_of;
+pub use context::{domain_id, Context};
 pub use gojson::go_json_string;
 pub use layout::{Layout, Origin};
 pub use progress::{Progress, PROGRESS_STEP};

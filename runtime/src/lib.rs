@@ -104,6 +104,19 @@ pub use serde_json;
 pub use tracing;
 
 /// What a plugin file usually needs.
+///
+/// It sits next to what plugin files also import (`tests/prelude.rs` checks it):
+///
+/// - `use futures::Stream;`, `use anyhow::Context;`, `use anyhow::Result;`: an explicit
+///   import takes precedence over the glob, without an error; name ours then as
+///   `devlake::Stream`, `devlake::stream::Context`, `devlake::Result`.
+/// - `serde_json::Value`: the prelude has no `Value` (the runtime's column value is
+///   [`devlake::model::Value`](crate::model::Value); [`Json<T>`](crate::Json) is a column
+///   stored as JSON).
+/// - [`ResultExt`](crate::ResultExt) is not in it: its `.context()` would make every
+///   `.context()` call ambiguous in a file that also imports `anyhow::Context` (a method
+///   clash, which no import order settles). Import it by name where it is wanted:
+///   `use devlake::ResultExt;`.
 pub mod prelude {
     pub use crate::domain::DomainType;
     pub use crate::model::{DateTime, Json, Model, Secret};
@@ -111,7 +124,7 @@ pub mod prelude {
         Connection, Plugin, RemoteScopeGroup, Scope, ScopeConfig, TestConnectionResult,
     };
     pub use crate::stream::{Context, DomainSink, RawSink, Stream, Streams, Substream};
-    pub use crate::{bail, Error, Result, ResultExt};
+    pub use crate::{bail, Error, Result};
 }
 
 /// The plugin binary's `main`: runs the DevLake protocol (or `--help`) for a plugin.

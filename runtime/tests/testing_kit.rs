@@ -13,6 +13,7 @@ use devlake::testing::{
     assert_plugin_run, assert_stream_convert, assert_stream_run, assert_valid_plugin, fixture_name,
     host, Backend, ContextBuilder, Fixture, FixtureServer,
 };
+use devlake::ResultExt;
 use futures::FutureExt;
 use serde_json::{json, Value as Json};
 use std::panic::AssertUnwindSafe;

@@ -11,11 +11,11 @@
 //! (`gdb -p <pid>` / `lldb -p <pid>` / your IDE), set breakpoints, then continue.
 
 pub(crate) mod host;
-pub mod logging;
+pub(crate) mod logging;
 mod output;
 
 pub use host::{PluginHost, TaskContext};
-pub use output::{fd_is_open, Output};
+pub(crate) use output::Output;
 
 use crate::plugin::{Plugin, PluginMeta};
 use crate::stream::{Progress, Verb};

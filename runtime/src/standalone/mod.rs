@@ -29,7 +29,8 @@ pub mod config;
 pub mod devlake;
 mod output;
 
-pub use output::{Format, Reporter};
+pub use output::Format;
+pub(crate) use output::Reporter;
 
 use crate::db::Db;
 use crate::plugin::{Plugin, Scope, ScopeConfig};

@@ -113,7 +113,7 @@ pub use tracing;
 /// - `serde_json::Value`: the prelude has no `Value` (the runtime's column value is
 ///   [`devlake::model::Value`](crate::model::Value); [`Json<T>`](crate::Json) is a column
 ///   stored as JSON).
-/// - [`ResultExt`](crate::ResultExt) is not in it: its `.context()` would make every
+/// - [`ResultExt`] is not in it: its `.context()` would make every
 ///   `.context()` call ambiguous in a file that also imports `anyhow::Context` (a method
 ///   clash, which no import order settles). Import it by name where it is wanted:
 ///   `use devlake::ResultExt;`.

@@ -3,7 +3,7 @@
 //! A plugin process holds one connection ([`Db`]): every DevLake call is a new process and
 //! a subtask is sequential, so one connection in one transaction is both the simplest and
 //! the fastest shape. Reads are paged by key ([`Db::fetch_all`] with `LIMIT`), writes are
-//! multi-row statements ([`write`]).
+//! multi-row statements (`db::write`, the sinks' plumbing).
 
 pub mod ddl;
 mod decode;

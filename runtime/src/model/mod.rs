@@ -4,7 +4,7 @@
 //! column (name, type, nullability, key, max length, JSON-pointer `source`) in a static
 //! [`ModelDescriptor`], and generates the codecs between the struct, database rows
 //! ([`Value`]s) and JSON. The framework adds the columns DevLake expects for the model's
-//! [`ModelKind`] (see [`columns`]): plugin code never declares `connection_id`,
+//! [`ModelKind`] (see [`columns`](mod@columns)): plugin code never declares `connection_id`,
 //! `_raw_data_*`, `created_at` or `updated_at`.
 //!
 //! ```

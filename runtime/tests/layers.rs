@@ -222,7 +222,7 @@ fn paths_of(file_module: &[String], code: &str) -> Vec<(Vec<String>, usize)> {
                     j += 2;
                 }
                 if j > i {
-                    collect_path(&toks, j, &mut base, line, &mut out);
+                    collect_path(&toks, j, &base, line, &mut out);
                     // Skip the `super::` tokens; the rest (groups' braces) is read as usual.
                     i = j;
                     continue;
@@ -231,9 +231,9 @@ fn paths_of(file_module: &[String], code: &str) -> Vec<(Vec<String>, usize)> {
             }
             _ => None,
         };
-        if let Some(mut segs) = root {
+        if let Some(segs) = root {
             if toks.get(i + 1).is_some_and(|t| t.0 == "::") {
-                collect_path(&toks, i + 2, &mut segs, line, &mut out);
+                collect_path(&toks, i + 2, &segs, line, &mut out);
             }
         }
         i += 1;
@@ -246,11 +246,11 @@ fn paths_of(file_module: &[String], code: &str) -> Vec<(Vec<String>, usize)> {
 fn collect_path(
     toks: &[(String, usize)],
     j: usize,
-    prefix: &mut Vec<String>,
+    prefix: &[String],
     line: usize,
     out: &mut Vec<(Vec<String>, usize)>,
 ) {
-    let mut segs = prefix.clone();
+    let mut segs = prefix.to_vec();
     let mut j = j;
     loop {
         match toks.get(j).map(|t| t.0.as_str()) {
@@ -271,7 +271,7 @@ fn collect_path(
                                 let mut branch = segs.clone();
                                 branch.push(s.to_string());
                                 if toks.get(k + 1).is_some_and(|t| t.0 == "::") {
-                                    collect_path(toks, k + 2, &mut branch, t.1, out);
+                                    collect_path(toks, k + 2, &branch, t.1, out);
                                 } else {
                                     out.push((branch, t.1));
                                 }
@@ -326,9 +326,8 @@ fn root_aliases(
                     "{" => depth += 1,
                     "}" => depth -= 1,
                     "use" if depth == 0 => {
-                        let mut segs = Vec::new();
                         let mut out = Vec::new();
-                        collect_path(&toks, i + 1, &mut segs, 0, &mut out);
+                        collect_path(&toks, i + 1, &[], 0, &mut out);
                         for (path, _) in out {
                             let (Some(first), Some(last)) = (path.first(), path.last()) else {
                                 continue;

@@ -297,6 +297,11 @@ pub(crate) fn json_kind(v: &serde_json::Value) -> &'static str {
 ///     devlake::model::domain_id_of("trackr", "TrackrAccount", 1, &["u2"]),
 ///     "trackr:TrackrAccount:1:u2"
 /// );
+/// // A tool scope stored without a connection id, as pydevlake writes it.
+/// assert_eq!(
+///     devlake::model::domain_id_of("trackr", "TrackrProject", "None", &["p1"]),
+///     "trackr:TrackrProject:None:p1"
+/// );
 /// ```
 pub fn domain_id_of<K: std::fmt::Display>(
     crate_name: &str,

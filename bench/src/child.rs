@@ -275,11 +275,10 @@ async fn baseline<DB: PlainDb>(
         raw_table: raw_table_name("bench", GENERATED_STREAM),
         connection_id: CONNECTION_ID,
         environment: ENVIRONMENT.to_string(),
-        cicd_scope_id: devlake::plugin::scope_domain_id(
-            <BenchPlugin as devlake::plugin::Plugin>::ToolScope::descriptor(),
-            Some(CONNECTION_ID),
-            SCOPE_ID,
-        ),
+        cicd_scope_id: {
+            let scope = <BenchPlugin as devlake::plugin::Plugin>::ToolScope::descriptor();
+            devlake::model::domain_id_of(scope.crate_name, scope.name, CONNECTION_ID, &[SCOPE_ID])
+        },
     };
     // The framework creates its tables inside its (timed) phases; the baseline gets the
     // same tables, indexes included, before its clock starts.

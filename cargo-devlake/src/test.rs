@@ -3,7 +3,7 @@
 
 use crate::run::plugin::{excerpt, CrateArgs, PluginCrate, Profile};
 use anyhow::{Context, Result};
-use devlake::testing::conformance::{Check, Report};
+use devlake::checks::conformance::{Check, Report};
 use devlake_scan::capture::Recorder;
 use devlake_scan::model::{Outcome, Span, StdStream, TestCase, TestOutcome};
 use devlake_scan::Session;

@@ -10,10 +10,42 @@
 //!   PostgreSQL), with no Python bridge.
 //!
 //! Where things live: [`model`] (structs ↔ tables, JSON schemas), [`plugin`] (the
-//! [`Plugin`] trait and its messages), [`stream`] (streams and the subtask runners),
-//! [`db`] (databases), [`protocol`] (the command line DevLake calls), [`domain`]
-//! (DevLake's domain tables), [`api`] (the REST client), [`migration`] (migration
-//! scripts), [`testing`] (the testing kit).
+//! [`Plugin`] trait), [`wire`] (the messages DevLake reads), [`stream`] (streams and the
+//! subtask runners), [`db`] (databases), [`protocol`] (the command line DevLake calls),
+//! [`standalone`] (runs without DevLake), [`domain`] (DevLake's domain tables), [`api`]
+//! (the REST client), [`migration`] (migration scripts), [`checks`] (what DevLake's loader
+//! would refuse), [`testing`] (the testing kit).
+//!
+//! # Layers
+//!
+//! The modules form layers; a module uses only modules on lower rows, or on its own row
+//! without a cycle (`tests/layers.rs` checks the code against this table, and that this
+//! table is the one in the test):
+//!
+//! ```text
+//! 7  testing                      the testing kit: temp databases, fixtures, asserts
+//! 6  entry                        what `devlake::main!` calls: standalone or a protocol method
+//! 5  protocol standalone checks   DevLake's command line; runs without DevLake; loader rules
+//! 4  engine                       `plugin` (the traits a plugin implements) + `stream` (runners)
+//! 3  wire                         the messages of the protocol (`PluginInfo`, `SubtaskMeta`, ...)
+//! 2  migration domain error       migration scripts; DevLake's domain tables; `Error`
+//! 1  db                           connections, DDL, batched writes, run locks
+//! 0  model api                    structs <-> tables; the REST client (stands apart)
+//! ```
+//!
+//! `plugin` and `stream` are one layer, `engine`, because they name each other (a plugin
+//! lists its streams; a stream is generic over its plugin); they are re-exported at the
+//! root, where plugin code names them. `api` uses nothing else of the runtime: its
+//! request and response types are in a leaf module that the client, hooks and paginators
+//! all import, and the conversion of its responses into a `TestConnectionResult` lives in
+//! [`wire`].
+//!
+//! One crate, not several: the layers share one error type and one set of derives, a
+//! plugin depends on one crate at one version, and splitting (as sqlx splits core, macros
+//! and cli) would buy little more than the layering above already gives — the derives
+//! already are their own crate (`devlake-macros`, as a proc-macro crate must be), and the
+//! command-line tool is `cargo-devlake`. The testing kit and the database drivers are
+//! what a plugin binary may leave out, and cargo features do that within one crate.
 //!
 //! See `examples/fakeplugin` in the repository for a complete plugin.
 
@@ -25,24 +57,27 @@
 extern crate self as devlake;
 
 pub mod api;
+pub mod checks;
 pub mod db;
 pub mod domain;
+mod engine;
+pub mod entry;
 mod error;
 pub mod migration;
 pub mod model;
-pub mod plugin;
 pub mod protocol;
 pub mod standalone;
-pub mod stream;
 pub mod testing;
+pub mod wire;
 
 pub use devlake_macros::{Enum, Model};
-pub use error::{Error, Result, ResultExt};
-pub use model::{DateTime, Json, Model, Secret};
-pub use plugin::{
+pub use engine::plugin::{
     Connection, Plugin, PluginMeta, RemoteScopeGroup, Scope, ScopeConfig, TestConnectionResult,
 };
-pub use stream::{Stream, Substream};
+pub use engine::stream::{Stream, Substream};
+pub use engine::{plugin, stream};
+pub use error::{Error, Result, ResultExt};
+pub use model::{DateTime, Json, Model, Secret};
 
 // The crates whose types the runtime's API speaks in, re-exported so a plugin names them
 // at the versions the runtime uses without depending on them itself (a second `chrono`
@@ -69,6 +104,19 @@ pub use serde_json;
 pub use tracing;
 
 /// What a plugin file usually needs.
+///
+/// It sits next to what plugin files also import (`tests/prelude.rs` checks it):
+///
+/// - `use futures::Stream;`, `use anyhow::Context;`, `use anyhow::Result;`: an explicit
+///   import takes precedence over the glob, without an error; name ours then as
+///   `devlake::Stream`, `devlake::stream::Context`, `devlake::Result`.
+/// - `serde_json::Value`: the prelude has no `Value` (the runtime's column value is
+///   [`devlake::model::Value`](crate::model::Value); [`Json<T>`](crate::Json) is a column
+///   stored as JSON).
+/// - [`ResultExt`] is not in it: its `.context()` would make every
+///   `.context()` call ambiguous in a file that also imports `anyhow::Context` (a method
+///   clash, which no import order settles). Import it by name where it is wanted:
+///   `use devlake::ResultExt;`.
 pub mod prelude {
     pub use crate::domain::DomainType;
     pub use crate::model::{DateTime, Json, Model, Secret};
@@ -76,7 +124,7 @@ pub mod prelude {
         Connection, Plugin, RemoteScopeGroup, Scope, ScopeConfig, TestConnectionResult,
     };
     pub use crate::stream::{Context, DomainSink, RawSink, Stream, Streams, Substream};
-    pub use crate::{bail, Error, Result, ResultExt};
+    pub use crate::{bail, Error, Result};
 }
 
 /// The plugin binary's `main`: runs the DevLake protocol (or `--help`) for a plugin.
@@ -96,7 +144,7 @@ macro_rules! main {
                 version: env!("CARGO_PKG_VERSION"),
                 manifest_dir: env!("CARGO_MANIFEST_DIR"),
             };
-            ::std::process::exit($crate::protocol::main($plugin, meta));
+            ::std::process::exit($crate::entry::main($plugin, meta));
         }
     };
 }

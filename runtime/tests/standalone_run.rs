@@ -347,3 +347,21 @@ fn bad_run_files_get_one_clear_line() {
         assert!(!e.contains("hunter2"), "the value leaked: {e}");
     }
 }
+
+/// `standalone` is the entry point's command, not a protocol method: `devlake::main!`
+/// (through `entry::run`) dispatches it, `protocol::run` knows only DevLake's methods.
+#[test]
+fn the_entry_point_dispatches_standalone_and_the_protocol_does_not() {
+    let meta = devlake::testing::plugin_meta::<Solo>();
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        devlake::entry::run(Solo, meta, args(&["standalone", "--help"])),
+        0
+    );
+    assert_eq!(devlake::entry::run(Solo, meta, args(&["--version"])), 0);
+    assert_eq!(
+        devlake::protocol::run(Solo, meta, args(&["standalone", "--help"])),
+        2,
+        "an unknown protocol method is a usage error"
+    );
+}

@@ -4,14 +4,16 @@
 //! MariaDB and PostgreSQL.
 
 use devlake::api::ApiClient;
+use devlake::checks::conformance;
 use devlake::domain::devops::{CicdEnvironment, CicdPipeline, CicdResult, CicdScope, CicdStatus};
 use devlake::migration::{MigrationScript, MigrationScriptBuilder};
 use devlake::plugin::AnyDomainScope;
 use devlake::prelude::*;
 use devlake::testing::{
-    assert_plugin_run, assert_stream_convert, assert_stream_run, assert_valid_plugin, conformance,
-    fixture_name, host, Backend, ContextBuilder, Fixture, FixtureServer,
+    assert_plugin_run, assert_stream_convert, assert_stream_run, assert_valid_plugin, fixture_name,
+    host, Backend, ContextBuilder, Fixture, FixtureServer,
 };
+use devlake::ResultExt;
 use futures::FutureExt;
 use serde_json::{json, Value as Json};
 use std::panic::AssertUnwindSafe;

@@ -143,12 +143,7 @@ pub fn check_plugin_info(info: &serde_json::Value, name: &str) -> Result<(), Str
             }
         }
     }
-    let rules = devlake::testing::rules::plugin_info_models(&parsed);
-    let mut problems: Vec<String> = rules.into_iter().flat_map(|(_, p)| p).collect();
-    problems.extend(devlake::testing::rules::plugin_name(&parsed.name).err());
-    problems.extend(devlake::testing::rules::migrations(
-        &parsed.migration_scripts,
-    ));
+    let problems = devlake::checks::conformance::plugin_info_problems(&parsed);
     if problems.is_empty() {
         Ok(())
     } else {

@@ -2,7 +2,8 @@
 //! migrations apply and make the models' tables on SQLite, MariaDB and PostgreSQL.
 
 use azuredevops::AzureDevOpsPlugin;
-use devlake::testing::{conformance, host, Backend, TestDatabase};
+use devlake::checks::conformance;
+use devlake::testing::{host, Backend, TestDatabase};
 
 #[tokio::test]
 async fn devlake_would_load_it_and_its_migrations_match_its_models() {

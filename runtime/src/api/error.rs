@@ -152,19 +152,4 @@ impl ApiError {
             _ => 500,
         }
     }
-
-    /// The result of a connection test that failed with this error.
-    pub fn to_test_connection_result(&self) -> crate::TestConnectionResult {
-        crate::TestConnectionResult {
-            success: false,
-            message: format!("Connection failed: {self}"),
-            status: self.http_status(),
-        }
-    }
-}
-
-impl From<&ApiError> for crate::TestConnectionResult {
-    fn from(error: &ApiError) -> Self {
-        error.to_test_connection_result()
-    }
 }

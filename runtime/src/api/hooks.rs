@@ -28,8 +28,8 @@
 //! [`ApiClientBuilder::on_request`]: super::ApiClientBuilder::on_request
 //! [`ApiClientBuilder::on_response`]: super::ApiClientBuilder::on_response
 
-use super::client::{ApiResponse, Request};
 use super::error::ApiError;
+use super::message::{ApiResponse, Request};
 use futures::future::LocalBoxFuture;
 use reqwest::header::{HeaderName, HeaderValue};
 

@@ -76,18 +76,20 @@ mod client;
 mod concurrent;
 mod error;
 mod hooks;
+mod message;
 mod paginate;
 mod ratelimit;
 mod redact;
 mod retry;
 
-pub use client::{ApiClient, ApiClientBuilder, ApiResponse, Body, Request};
+pub use client::{ApiClient, ApiClientBuilder};
 pub use concurrent::{concurrent, concurrent_flat, concurrent_stream, DEFAULT_CONCURRENCY};
 pub use error::ApiError;
 pub use hooks::{
     BasicAuth, BearerAuth, RequestAction, RequestHook, ResponseAction, ResponseHook, SetHeader,
     SetQuery,
 };
+pub use message::{ApiResponse, Body, Request};
 pub use paginate::{
     items_at, link_next, value_at, CursorPaginator, HeaderTokenPaginator, LinkHeaderPaginator,
     NextPage, OffsetPaginator, Page, PageItem, PageNumberPaginator, PageOutcome, Pages, Paginator,

@@ -13,8 +13,9 @@
 //! Attribute paths (`items_attr`...) are dotted paths into the JSON body (`"data.items"`);
 //! the empty path is the body itself (a top-level array).
 
-use super::client::{ApiClient, ApiResponse, Request};
+use super::client::ApiClient;
 use super::error::ApiError;
+use super::message::{ApiResponse, Request};
 use super::redact;
 use futures::stream::{self, LocalBoxStream, Stream, StreamExt};
 use serde::de::DeserializeOwned;
@@ -978,6 +979,16 @@ impl std::fmt::Debug for Pages {
             .field("max_pages", &self.max_pages)
             .field("started", &self.stream.is_some())
             .finish()
+    }
+}
+
+// Defined here rather than in client.rs, so that the client does not import the
+// paginators that import it.
+impl ApiClient {
+    /// Pages through a listing: a stream of [`Page`](super::Page)s (each with its URL);
+    /// see [`Pages`] for items, typed items and concurrency.
+    pub fn paginate<P: Paginator + 'static>(&self, request: Request, paginator: P) -> Pages {
+        Pages::new(self.clone(), request, Box::new(paginator))
     }
 }
 

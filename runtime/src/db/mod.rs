@@ -3,12 +3,16 @@
 //! A plugin process holds one connection ([`Db`]): every DevLake call is a new process and
 //! a subtask is sequential, so one connection in one transaction is both the simplest and
 //! the fastest shape. Reads are paged by key ([`Db::fetch_all`] with `LIMIT`), writes are
-//! multi-row statements ([`write`]).
+//! multi-row statements (`db::write`, the sinks' plumbing).
 
 pub mod ddl;
 mod decode;
 pub mod lock;
+pub(crate) mod scratch;
 mod url;
+// Batched writes are the sinks' plumbing; public (hidden) only because the runtime's own
+// tests (tests/domain_tables.rs, tests/timestamps.rs) write rows through them as sinks do.
+#[doc(hidden)]
 pub mod write;
 
 pub use self::url::{DbUrl, ServerUrl};

@@ -103,33 +103,11 @@ pub mod qa;
 #[allow(missing_docs)]
 pub mod ticket;
 
-use crate::model::{ColumnType, ColumnValue, EnumInfo, ModelDescriptor};
+// Defined with the model layer (a scope config's `entities` column is a list of them);
+// re-exported here, where plugin code looks for it.
+pub use crate::model::{DomainType, DOMAIN_TYPE_INFO};
 
-/// The domain types a stream produces and a scope config selects (`entities`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, crate::Enum)]
-#[devlake(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum DomainType {
-    /// Code: repos, commits, refs.
-    Code,
-    /// Ticket: issues, boards, sprints.
-    Ticket,
-    /// Code review: pull requests and their comments.
-    #[devlake(value = "CODEREVIEW", db = "CODEREVIEW")]
-    CodeReview,
-    /// Cross-domain: accounts, users, teams, projects.
-    Cross,
-    /// CI/CD: pipelines, tasks, deployments.
-    Cicd,
-    /// Code quality: SonarQube-style projects, issues, metrics.
-    #[devlake(value = "CODEQUALITY", db = "CODEQUALITY")]
-    CodeQuality,
-}
-
-/// The [`EnumInfo`] of [`DomainType`], for the scope-config schema.
-pub const DOMAIN_TYPE_INFO: &EnumInfo = match <DomainType as ColumnValue>::TYPE {
-    ColumnType::Enum(info) => info,
-    _ => panic!("DomainType is an enum"),
-};
+use crate::model::ModelDescriptor;
 
 /// A domain model that can be a scope in `make-pipeline` (`repos`, `boards`,
 /// `cicd_scopes`, `cq_projects`): DevLake keys it by [`DomainScope::TYPE_NAME`].

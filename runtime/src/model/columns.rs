@@ -119,7 +119,7 @@ const SCOPE_CONFIG: &[Field] = &[
         ..Field::new(
             "entities",
             "entities",
-            ColumnType::Array(Some(crate::domain::DOMAIN_TYPE_INFO)),
+            ColumnType::Array(Some(super::DOMAIN_TYPE_INFO)),
         )
     },
     nullable(Field::new(

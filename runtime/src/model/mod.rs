@@ -4,7 +4,7 @@
 //! column (name, type, nullability, key, max length, JSON-pointer `source`) in a static
 //! [`ModelDescriptor`], and generates the codecs between the struct, database rows
 //! ([`Value`]s) and JSON. The framework adds the columns DevLake expects for the model's
-//! [`ModelKind`] (see [`columns`]): plugin code never declares `connection_id`,
+//! [`ModelKind`] (see [`columns`](mod@columns)): plugin code never declares `connection_id`,
 //! `_raw_data_*`, `created_at` or `updated_at`.
 //!
 //! ```
@@ -31,11 +31,13 @@
 
 mod codec_impl;
 pub mod columns;
+mod domain_type;
 mod schema;
 mod secret;
 mod value;
 
 pub use columns::{columns, Column};
+pub use domain_type::{DomainType, DOMAIN_TYPE_INFO};
 pub use schema::{json_schema, model_info, ModelInfo};
 pub use secret::{serialize_redacted, Redacted, Secret};
 pub use value::{ColumnValue, DateTime, Json, Value, ValueError};
@@ -280,4 +282,38 @@ pub(crate) fn json_kind(v: &serde_json::Value) -> &'static str {
         serde_json::Value::Array(_) => "an array",
         serde_json::Value::Object(_) => "an object",
     }
+}
+
+/// `<crate>:<entity>:<connection_id>:<key...>` for an entity given by name, for ids of
+/// entities a plugin references without modelling them (see
+/// [`Context::domain_id_for`](crate::stream::Context::domain_id_for), which fills in the
+/// crate and the connection), and of tool scopes ([`Scope::domain_id`](crate::Scope::domain_id)).
+/// `crate_name` is the crate's name with `-` as `_`, as
+/// [`domain_id`](crate::stream::domain_id) writes it. `connection_id` is usually an `i64`;
+/// a tool scope without one has `None` there, as pydevlake writes it.
+///
+/// ```
+/// assert_eq!(
+///     devlake::model::domain_id_of("trackr", "TrackrAccount", 1, &["u2"]),
+///     "trackr:TrackrAccount:1:u2"
+/// );
+/// // A tool scope stored without a connection id, as pydevlake writes it.
+/// assert_eq!(
+///     devlake::model::domain_id_of("trackr", "TrackrProject", "None", &["p1"]),
+///     "trackr:TrackrProject:None:p1"
+/// );
+/// ```
+pub fn domain_id_of<K: std::fmt::Display>(
+    crate_name: &str,
+    entity: &str,
+    connection_id: impl std::fmt::Display,
+    key: &[K],
+) -> String {
+    use std::fmt::Write as _;
+    let mut s = format!("{crate_name}:{entity}:{connection_id}");
+    for k in key {
+        // Writing to a String cannot fail.
+        let _ = write!(s, ":{k}");
+    }
+    s
 }

@@ -63,8 +63,8 @@ fn input<T>(what: &str, r: std::result::Result<T, crate::model::ModelError>) -> 
 }
 
 /// The parts of a subtask context (`{"db_url","connection","scope","scope_config","options"}`).
-/// Its `Debug` hides the database password and every connection value (see
-/// [`redacted_debug`]).
+/// Its `Debug` hides the database password and every connection value: only the
+/// connection's keys show.
 #[derive(Clone)]
 pub struct TaskContext {
     /// DevLake's database URL.

@@ -11,11 +11,11 @@
 //! (`gdb -p <pid>` / `lldb -p <pid>` / your IDE), set breakpoints, then continue.
 
 pub(crate) mod host;
-pub mod logging;
+pub(crate) mod logging;
 mod output;
 
 pub use host::{PluginHost, TaskContext};
-pub use output::{fd_is_open, Output};
+pub(crate) use output::Output;
 
 use crate::plugin::{Plugin, PluginMeta};
 use crate::stream::{Progress, Verb};
@@ -211,9 +211,14 @@ fn plugin_path(meta: &PluginMeta) -> Result<String> {
 }
 
 /// Runs the protocol for `args` (without the program name); returns the exit code.
-/// [`devlake::main!`](crate::main) calls this with the process arguments.
+/// [`crate::entry::run`] calls this for every command but `standalone`.
 pub fn run<P: Plugin>(plugin: P, meta: PluginMeta, args: Vec<String>) -> i32 {
-    match dispatch(plugin, meta, args) {
+    exit_code(dispatch(plugin, meta, args))
+}
+
+/// The exit code of a command's outcome, its error printed on stderr as one line.
+pub(crate) fn exit_code(outcome: Result<(), Failure>) -> i32 {
+    match outcome {
         Ok(()) => 0,
         Err(f) => {
             let msg = f
@@ -226,11 +231,6 @@ pub fn run<P: Plugin>(plugin: P, meta: PluginMeta, args: Vec<String>) -> i32 {
             f.code
         }
     }
-}
-
-/// The plugin binary's entry point (see [`devlake::main!`](crate::main)).
-pub fn main<P: Plugin>(plugin: P, meta: PluginMeta) -> i32 {
-    run(plugin, meta, std::env::args().skip(1).collect())
 }
 
 fn dispatch<P: Plugin>(plugin: P, meta: PluginMeta, args: Vec<String>) -> Result<(), Failure> {
@@ -248,8 +248,6 @@ fn dispatch<P: Plugin>(plugin: P, meta: PluginMeta, args: Vec<String>) -> Result
             println!("{} {}", host.name(), meta.version);
             return Ok(());
         }
-        // Not a DevLake method: a whole pipeline against a database (`cargo devlake run`).
-        "standalone" => return crate::standalone::main(&host, &args[1..]).map_err(Failure::from),
         _ => {}
     }
     let method_name = first.replace('_', "-");

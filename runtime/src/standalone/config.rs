@@ -333,7 +333,7 @@ impl Ctx<'_> {
     }
 
     fn var(&self, name: &str, at: &str) -> Result<String> {
-        if !crate::testing::rules::is_identifier(name) {
+        if !crate::checks::rules::is_identifier(name) {
             return Err(Error::input(format!(
                 "{}: {at}: {name:?} is not an environment variable name",
                 self.label

@@ -532,8 +532,13 @@ pub async fn delete_scope<P: Plugin>(
     }
     // The domain scopes by id, wherever their origin says they came from, and the
     // projects' mappings to them.
-    let domain_id =
-        crate::plugin::scope_domain_id(P::ToolScope::descriptor(), Some(connection_id), scope_id);
+    let scope_desc = P::ToolScope::descriptor();
+    let domain_id = crate::model::domain_id_of(
+        scope_desc.crate_name,
+        scope_desc.name,
+        connection_id,
+        &[scope_id],
+    );
     let mapping = ProjectMapping::descriptor().table;
     for s in scope_kinds().map(|k| k.desc) {
         if has(s.table) {

@@ -29,7 +29,8 @@ pub mod config;
 pub mod devlake;
 mod output;
 
-pub use output::{Format, Reporter};
+pub use output::Format;
+pub(crate) use output::Reporter;
 
 use crate::db::Db;
 use crate::plugin::{Plugin, Scope, ScopeConfig};
@@ -378,7 +379,7 @@ pub fn main<P: Plugin>(host: &PluginHost<P>, args: &[String]) -> Result<()> {
         }
         "conformance" => {
             let dbs = parse_dbs(&args[1..])?;
-            let report = rt()?.block_on(crate::testing::conformance::run(host, &dbs));
+            let report = rt()?.block_on(crate::checks::conformance::run(host, &dbs));
             println!("{}", serde_json::to_string(&report)?);
             let failed = report.failures().count();
             if failed > 0 {

@@ -1,9 +1,10 @@
 //! The `assert_*` helpers of pydevlake's `pydevlake.testing`, for Rust tests: each panics
 //! with every problem it found, one line each.
 
-use super::conformance::{self, Check};
 use super::context::ContextBuilder;
-use super::{rules, Backend, TestDatabase};
+use super::{Backend, TestDatabase};
+use crate::checks::conformance::{self, Check};
+use crate::checks::rules;
 use crate::db::{Db, Dialect};
 use crate::model::Model;
 use crate::plugin::{PipelineData, Plugin, RemoteNode, TestConnectionResult};

@@ -7,7 +7,8 @@
 //! - [`assert_stream_run`]: a stream runs collect, extract and convert on a fresh SQLite
 //!   database, and what it wrote;
 //! - [`assert_valid_plugin`]: DevLake's loader would accept the plugin (the rules are in
-//!   [`rules`]; `cargo devlake test` runs them and more through [`conformance`]);
+//!   [`crate::checks`]; `cargo devlake test` runs them and more through
+//!   [`conformance`](crate::checks::conformance));
 //! - [`assert_plugin_run`]: a whole plugin run, from `test-connection` to every stream;
 //! - [`TestDatabase`]: a fresh SQLite, MariaDB/MySQL or PostgreSQL database per test;
 //! - [`DataFlowTester`]: DevLake's e2e data-flow tester (CSV fixtures in, one subtask,
@@ -38,13 +39,11 @@
 //! ```
 
 mod asserts;
-pub mod conformance;
 mod context;
 pub mod dataflow;
 pub mod db;
 #[cfg(feature = "fixtures")]
 mod fixtures;
-pub mod rules;
 
 pub use asserts::{
     assert_plugin_run, assert_stream_convert, assert_stream_convert_with, assert_stream_run,

@@ -1,5 +1,12 @@
-//! The messages a plugin writes to fd 3, shaped as DevLake's Go side reads them.
+//! The messages a plugin writes to fd 3, shaped as DevLake's Go side reads them
+//! (`plugin-info`, `make-pipeline`, `remote-scopes`, `test-connection`, progress).
+//!
+//! A leaf below the engine: plain data, re-exported by [`crate::plugin`] where plugin
+//! code names them. The conversions of the API client's responses and errors into a
+//! [`TestConnectionResult`] live here too, so that [`crate::api`] depends on nothing else
+//! in the runtime.
 
+use crate::api::{ApiError, ApiResponse};
 use crate::migration::MigrationScript;
 use crate::model::ModelInfo;
 use serde::{Deserialize, Serialize};
@@ -31,6 +38,56 @@ impl TestConnectionResult {
             message: message.into(),
             status,
         }
+    }
+}
+
+impl ApiResponse {
+    /// The result of a connection test from this response: success when 2xx
+    /// ("Connection successful"); otherwise a message with the status and the
+    /// server's `message` (or the start of the body). `status` is the HTTP status.
+    pub fn to_test_connection_result(&self) -> TestConnectionResult {
+        let status = self.status.as_u16();
+        if self.status.is_success() {
+            return TestConnectionResult {
+                success: true,
+                message: "Connection successful".to_string(),
+                status,
+            };
+        }
+        let detail = self.failure_detail();
+        let mut message = format!("Connection failed: HTTP {}", self.status);
+        if !detail.is_empty() {
+            message.push_str(": ");
+            message.push_str(&detail);
+        }
+        TestConnectionResult {
+            success: false,
+            message,
+            status,
+        }
+    }
+}
+
+impl From<&ApiResponse> for TestConnectionResult {
+    fn from(response: &ApiResponse) -> Self {
+        response.to_test_connection_result()
+    }
+}
+
+impl ApiError {
+    /// The result of a connection test that failed with this error.
+    pub fn to_test_connection_result(&self) -> TestConnectionResult {
+        TestConnectionResult {
+            success: false,
+            message: format!("Connection failed: {self}"),
+            status: self.http_status(),
+        }
+    }
+}
+
+impl From<&ApiError> for TestConnectionResult {
+    fn from(error: &ApiError) -> Self {
+        error.to_test_connection_result()
     }
 }
 

@@ -251,18 +251,12 @@ impl<S: Model> Scope<S> {
 
     /// `<crate>:<ScopeType>:<connection_id>:<id>`, the domain id of this scope.
     pub fn domain_id(&self) -> String {
-        scope_domain_id(S::descriptor(), self.connection_id, &self.id)
+        let d = S::descriptor();
+        match self.connection_id {
+            Some(c) => crate::model::domain_id_of(d.crate_name, d.name, c, &[&self.id]),
+            None => crate::model::domain_id_of(d.crate_name, d.name, "None", &[&self.id]),
+        }
     }
-}
-
-/// `<crate>:<ScopeType>:<connection_id>:<id>`: the domain id of a tool scope of model
-/// `desc` (`None` as pydevlake writes a missing connection id), for when only its id is at
-/// hand (deleting a scope's data).
-pub fn scope_domain_id(desc: &ModelDescriptor, connection_id: Option<i64>, id: &str) -> String {
-    let conn = connection_id
-        .map(|c| c.to_string())
-        .unwrap_or_else(|| "None".into());
-    format!("{}:{}:{}:{}", desc.crate_name, desc.name, conn, id)
 }
 
 /// A scope config: the plugin's fields (`SC`) plus `id`, `name`, `entities` and

@@ -5,13 +5,16 @@
 //! `domain_scopes`; the list of streams; and overridable pieces of `make-pipeline`
 //! (`extra_tasks`, `extra_stages`, `select_subtasks`).
 
-mod messages;
 mod prepared;
 mod wrappers;
 
-pub use messages::*;
+// The wire messages, where plugin code names them (`devlake::plugin::PipelineTask`).
+pub use crate::wire::{
+    DynamicDomainScope, PipelineData, PipelineTask, PluginInfo, RemoteNode, RemoteProgress,
+    RemoteScopeGroup, SubtaskMeta, TestConnectionResult,
+};
 pub use prepared::Prepared;
-pub use wrappers::{scope_domain_id, Connection, NoOptions, Scope, ScopeConfig};
+pub use wrappers::{Connection, NoOptions, Scope, ScopeConfig};
 
 use crate::domain::DomainScope;
 use crate::migration::MigrationScript;

@@ -1,6 +1,6 @@
 //! [`Context`]: what a subtask knows about the run.
 
-use crate::model::{DateTime, Model};
+use crate::model::{domain_id_of, DateTime, Model};
 use crate::plugin::{raw_data_params, Connection, Plugin, Prepared, Scope, ScopeConfig};
 use serde_json::{Map, Value as Json};
 
@@ -185,30 +185,4 @@ impl<P: Plugin> Context<P> {
 pub fn domain_id<M: Model>(connection_id: i64, key: &[String]) -> String {
     let d = M::descriptor();
     domain_id_of(d.crate_name, d.name, connection_id, key)
-}
-
-/// `<crate>:<entity>:<connection_id>:<key...>` for an entity given by name, for ids of
-/// entities a plugin references without modelling them (see [`Context::domain_id_for`],
-/// which fills in the crate and the connection). `crate_name` is the crate's name with
-/// `-` as `_`, as [`domain_id`] writes it.
-///
-/// ```
-/// assert_eq!(
-///     devlake::stream::domain_id_of("trackr", "TrackrAccount", 1, &["u2"]),
-///     "trackr:TrackrAccount:1:u2"
-/// );
-/// ```
-pub fn domain_id_of<K: std::fmt::Display>(
-    crate_name: &str,
-    entity: &str,
-    connection_id: i64,
-    key: &[K],
-) -> String {
-    use std::fmt::Write as _;
-    let mut s = format!("{crate_name}:{entity}:{connection_id}");
-    for k in key {
-        // Writing to a String cannot fail.
-        let _ = write!(s, ":{k}");
-    }
-    s
 }

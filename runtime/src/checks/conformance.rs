@@ -1,12 +1,12 @@
 //! Conformance checks: whether DevLake will load and run a plugin. `cargo devlake test`
 //! runs them through the plugin binary (`<binary> standalone conformance`), and
-//! [`assert_valid_plugin`](super::assert_valid_plugin) runs the static ones in a test.
+//! [`assert_valid_plugin`](crate::testing::assert_valid_plugin) runs the static ones in a test.
 
 use super::rules;
-use super::TestDatabase;
+use crate::db::scratch::TestDatabase;
 use crate::db::Db;
 use crate::model::{ColumnType, Field, Model, ModelDescriptor};
-use crate::plugin::{Plugin, ScopeConfig};
+use crate::plugin::{Plugin, PluginInfo, ScopeConfig};
 use crate::protocol::PluginHost;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as Json};
@@ -82,6 +82,20 @@ pub fn synthesize(desc: &'static ModelDescriptor, base: Json) -> Json {
             .or_insert_with(|| placeholder(f));
     }
     Json::Object(m)
+}
+
+/// What DevLake's loader would refuse in a `plugin-info` message on its own (the plugin
+/// name, every model's schema, the migration scripts): one line per problem, none when it
+/// would load. For a plugin-info read from a built plugin binary (`cargo devlake new`'s
+/// tests); [`static_checks`] checks these and more on a plugin at hand.
+pub fn plugin_info_problems(info: &PluginInfo) -> Vec<String> {
+    let mut problems: Vec<String> = rules::plugin_info_models(info)
+        .into_iter()
+        .flat_map(|(_, p)| p)
+        .collect();
+    problems.extend(rules::plugin_name(&info.name).err());
+    problems.extend(rules::migrations(&info.migration_scripts));
+    problems
 }
 
 /// The checks that need no database nor network: names, schemas, streams, subtasks, scope

@@ -42,13 +42,19 @@ mod progress;
 mod runner;
 mod sink;
 
-pub use context::{domain_id, domain_id_of, Context};
-pub use gojson::go_json_string;
+pub use crate::model::domain_id_of;
+pub use context::{domain_id, Context};
+pub(crate) use gojson::go_json_string;
+// Row layouts are the sinks' plumbing; public (hidden) only because the runtime's own
+// tests (tests/domain_tables.rs, tests/timestamps.rs) build rows with them as sinks do.
+#[doc(hidden)]
 pub use layout::{Layout, Origin};
-pub use progress::{Progress, PROGRESS_STEP};
+pub use progress::Progress;
 pub(crate) use runner::run_subtask;
-pub use runner::{raw_table_name, Verb, SUBTASK_RUNS_TABLE};
-pub use sink::{DomainSink, RawSink, BATCH_BYTES, BATCH_ROWS};
+pub(crate) use runner::SUBTASK_RUNS_TABLE;
+pub use runner::{raw_table_name, Verb};
+pub(crate) use sink::BATCH_ROWS;
+pub use sink::{DomainSink, RawSink};
 
 use crate::domain::DomainType;
 use crate::model::{Model, ModelDescriptor};

@@ -1,6 +1,6 @@
 //! The testing kit on a small plugin whose one stream reads builds over HTTP from a
 //! `FixtureServer`: every `assert_*`, the context builder, fixtures from a map and from a
-//! directory, unmatched requests, recording, and the conformance checks on SQLite,
+//! directory, unmatched requests, recording (every scope of a run), and the conformance checks on SQLite,
 //! MariaDB and PostgreSQL.
 
 use devlake::api::ApiClient;
@@ -10,7 +10,7 @@ use devlake::plugin::AnyDomainScope;
 use devlake::prelude::*;
 use devlake::testing::{
     assert_plugin_run, assert_stream_convert, assert_stream_run, assert_valid_plugin, conformance,
-    fixture_name, host, Backend, ContextBuilder, Fixture, FixtureServer,
+    fixture_name, host, Backend, ContextBuilder, Fixture, FixtureServer, PluginRunner,
 };
 use futures::FutureExt;
 use serde_json::{json, Value as Json};
@@ -609,5 +609,131 @@ async fn conformance_on_every_database() {
             .iter()
             .any(|p| p.contains("lacks column status")),
         "{mismatch:?}"
+    );
+}
+
+/// A service with two orgs, each with one repo: `r1` (builds 1 and 2) and `r2` (build 3).
+fn two_scopes() -> FixtureServer {
+    FixtureServer::start([
+        (
+            "GET /user",
+            Fixture::json(json!({"login": "kit", "token": TOKEN})),
+        ),
+        (
+            "GET /orgs",
+            Fixture::json(json!([{"id": "o1", "name": "Org 1"}, {"id": "o2", "name": "Org 2"}])),
+        ),
+        (
+            "GET /orgs/o1/repos",
+            Fixture::json(json!([{"id": "r1", "name": "Repo 1"}])),
+        ),
+        (
+            "GET /orgs/o2/repos",
+            Fixture::json(json!([{"id": "r2", "name": "Repo 2"}])),
+        ),
+        (
+            "GET /repos/r1/builds?page=1",
+            Fixture::json(json!([build("1", "passed"), build("2", "failed")])),
+        ),
+        ("GET /repos/r1/builds?page=2", Fixture::json(json!([]))),
+        (
+            "GET /repos/r2/builds?page=1",
+            Fixture::json(json!([build("3", "running")])),
+        ),
+        ("GET /repos/r2/builds?page=2", Fixture::json(json!([]))),
+    ])
+}
+
+fn fixture_files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Issue 16 item 12: recording through a whole-plugin run records every scope the run
+/// covers (here both repos, of two groups) into the one directory, and the same run
+/// replays them all once the upstream is gone.
+#[tokio::test]
+async fn recording_a_plugin_run_records_every_scope_and_replays_it() {
+    let upstream = two_scopes();
+    let dir = tempfile::tempdir().unwrap();
+    let recorder = FixtureServer::builder(dir.path())
+        .upstream(upstream.url())
+        .record(true)
+        .start();
+    let h = host(Good::default());
+    let run = PluginRunner::new(&h, connection(&recorder))
+        .all_scopes()
+        .run()
+        .await;
+    assert_eq!(run.ran, ["r1", "r2"]);
+    assert_eq!(run.groups.len(), 2);
+    assert_eq!(run.scopes.len(), 2);
+    assert_eq!(run.tables["cicd_pipelines"], 3);
+    assert_eq!(run.records("Collect Builds"), 3);
+    assert_eq!(run.pipeline.plan.len(), 2, "{:?}", run.pipeline.plan);
+    // Every request of both scopes went to the upstream and was written.
+    let asked: std::collections::BTreeSet<String> = recorder
+        .requests()
+        .iter()
+        .map(|r| {
+            let (method, target) = r.split_once(' ').unwrap();
+            let (path, query) = match target.split_once('?') {
+                Some((p, q)) => (p, Some(q)),
+                None => (target, None),
+            };
+            format!("{}.json", fixture_name(method, path, query))
+        })
+        .collect();
+    drop(recorder);
+    let files = fixture_files(dir.path());
+    assert_eq!(files, asked.into_iter().collect::<Vec<_>>());
+    for f in [
+        "get_orgs_o2_repos.json",
+        "get_repos_r1_builds__page_1.json",
+        "get_repos_r2_builds__page_1.json",
+        "get_repos_r2_builds__page_2.json",
+    ] {
+        assert!(files.iter().any(|n| n == f), "{f} not recorded: {files:?}");
+    }
+
+    drop(upstream);
+    let replay = FixtureServer::builder(dir.path()).record(false).start();
+    let again = PluginRunner::new(&h, connection(&replay))
+        .all_scopes()
+        .run()
+        .await;
+    assert_eq!(again.ran, ["r1", "r2"]);
+    assert_eq!(again.tables, run.tables);
+    replay.assert_all_matched();
+
+    // Chosen scopes run in the order given; the default is the first one, as pydevlake's.
+    let second = PluginRunner::new(&h, connection(&replay))
+        .scopes(["r2"])
+        .run()
+        .await;
+    assert_eq!(second.ran, ["r2"]);
+    assert_eq!(second.tables["cicd_pipelines"], 1);
+    let first = assert_plugin_run(&h, connection(&replay), None).await;
+    assert_eq!(first.ran, ["r1"]);
+    assert_eq!(first.scopes.len(), 1, "only the first group is listed");
+    let missing = AssertUnwindSafe(
+        PluginRunner::new(&h, connection(&replay))
+            .scopes(["r9"])
+            .run(),
+    )
+    .catch_unwind()
+    .await
+    .unwrap_err();
+    let msg = missing
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        msg.contains("scope \"r9\" is not among the scopes listed (r1, r2)"),
+        "{msg}"
     );
 }

@@ -14,7 +14,11 @@
 //! ([`FixtureServerBuilder::upstream`]), every request to a server of a fixture directory
 //! goes to the real service and its response is written as a fixture (servers of in-memory
 //! fixtures keep serving them). Headers that identify a session, like `set-cookie`, are
-//! left out; request credentials are never written.
+//! left out; request credentials are never written. Every request of the run is recorded
+//! into the one directory, whichever scope it was made for (scopes' requests differ by
+//! their path or query, `repos/r1/...` and `repos/r2/...`); a whole-plugin test over
+//! several scopes records and replays them all with
+//! [`PluginRunner::all_scopes`](super::PluginRunner::all_scopes).
 //!
 //! ```no_run
 //! use devlake::testing::FixtureServer;

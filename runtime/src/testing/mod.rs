@@ -9,6 +9,7 @@
 //! - [`assert_valid_plugin`]: DevLake's loader would accept the plugin (the rules are in
 //!   [`rules`]; `cargo devlake test` runs them and more through [`conformance`]);
 //! - [`assert_plugin_run`]: a whole plugin run, from `test-connection` to every stream;
+//!   [`PluginRunner`] runs several scopes (and records them all);
 //! - [`TestDatabase`]: a fresh SQLite, MariaDB/MySQL or PostgreSQL database per test;
 //! - [`DataFlowTester`]: DevLake's e2e data-flow tester (CSV fixtures in, one subtask,
 //!   tables compared with snapshot CSVs);
@@ -48,7 +49,7 @@ pub mod rules;
 
 pub use asserts::{
     assert_plugin_run, assert_stream_convert, assert_stream_convert_with, assert_stream_run,
-    assert_valid_plugin, stream_convert, PluginRun, StreamRun,
+    assert_valid_plugin, stream_convert, PluginRun, PluginRunner, StreamRun,
 };
 pub use context::{
     host, plugin_meta, ConnectionInput, ContextBuilder, ScopeConfigInput, ScopeInput,

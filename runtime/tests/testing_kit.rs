@@ -1,6 +1,7 @@
 //! The testing kit on a small plugin whose one stream reads builds over HTTP from a
 //! `FixtureServer`: every `assert_*`, the context builder, fixtures from a map and from a
-//! directory, unmatched requests, recording (every scope of a run), and the conformance checks on SQLite,
+//! directory, unmatched requests, recording (every scope of a run; fixtures named after
+//! chosen query keys, for incremental runs), and the conformance checks on SQLite,
 //! MariaDB and PostgreSQL.
 
 use devlake::api::ApiClient;
@@ -8,9 +9,12 @@ use devlake::domain::devops::{CicdEnvironment, CicdPipeline, CicdResult, CicdSco
 use devlake::migration::{MigrationScript, MigrationScriptBuilder};
 use devlake::plugin::AnyDomainScope;
 use devlake::prelude::*;
+use devlake::protocol::TaskContext;
+use devlake::stream::{Progress, Verb};
 use devlake::testing::{
     assert_plugin_run, assert_stream_convert, assert_stream_run, assert_valid_plugin, conformance,
-    fixture_name, host, Backend, ContextBuilder, Fixture, FixtureServer, PluginRunner,
+    fixture_name, host, Backend, ContextBuilder, Fixture, FixtureServer, FixtureServerBuilder,
+    PluginRunner, TestDatabase,
 };
 use futures::FutureExt;
 use serde_json::{json, Value as Json};
@@ -173,7 +177,8 @@ impl<const BAD: bool> Plugin for Kit<BAD> {
     }
 }
 
-/// Builds of a repository, two pages of them.
+/// Builds of a repository, page by page; on an incremental run only those updated since
+/// the last run started (`?updatedSince=`, a value that changes on every run).
 pub struct Builds;
 
 impl<const BAD: bool> Stream<Kit<BAD>> for Builds {
@@ -185,14 +190,14 @@ impl<const BAD: bool> Stream<Kit<BAD>> for Builds {
     }
 
     async fn collect(&self, ctx: &Context<Kit<BAD>>, out: &mut RawSink<'_>) -> Result<()> {
+        let since = ctx.collected_since().map(|t| t.to_rfc3339());
         for page in 1.. {
             let p = page.to_string();
-            let builds = get(
-                &ctx.connection,
-                &["repos", &ctx.scope.id, "builds"],
-                &[("page", &p)],
-            )
-            .await?;
+            let mut query = vec![("page", p.as_str())];
+            if let Some(since) = &since {
+                query.push(("updatedSince", since));
+            }
+            let builds = get(&ctx.connection, &["repos", &ctx.scope.id, "builds"], &query).await?;
             let items = builds.as_array().cloned().unwrap_or_default();
             if items.is_empty() {
                 break;
@@ -226,7 +231,12 @@ fn build(id: &str, status: &str) -> Json {
 
 /// A service with one org, one repo `r1` and three builds on two pages.
 fn service() -> FixtureServer {
-    FixtureServer::start([
+    service_builder().start()
+}
+
+/// [`service`]'s fixtures, to start with options.
+fn service_builder() -> FixtureServerBuilder {
+    FixtureServer::builder([
         (
             "GET /user",
             Fixture::json(json!({"login": "kit", "token": TOKEN})),
@@ -735,5 +745,166 @@ async fn recording_a_plugin_run_records_every_scope_and_replays_it() {
     assert!(
         msg.contains("scope \"r9\" is not among the scopes listed (r1, r2)"),
         "{msg}"
+    );
+}
+
+/// Runs collect, extract and convert of the builds of `r1` through `server` into the
+/// database at `db_url`.
+async fn run_builds(db_url: &str, server: &FixtureServer, incremental: bool) {
+    let h = host(Good::default());
+    let task = TaskContext::from_json(&json!({
+        "db_url": db_url,
+        "connection": {"id": 1, "name": "c", "endpoint": server.url(), "token": TOKEN},
+        "scope": {"id": "r1", "name": "Repo 1"},
+        "scope_config": {"env": "PRODUCTION"},
+        "options": {"incremental": incremental},
+    }))
+    .unwrap();
+    let mut db = devlake::db::Db::connect(db_url).await.unwrap();
+    for verb in Verb::ALL {
+        let mut ctx = h.context(&task, "builds").unwrap();
+        h.run_subtask(verb, "builds", &mut ctx, &mut db, &mut Progress::silent())
+            .await
+            .unwrap_or_else(|e| panic!("{verb:?}: {e}"));
+    }
+}
+
+fn since_of(requests: &[String]) -> Vec<String> {
+    requests
+        .iter()
+        .filter_map(|r| r.split_once("updatedSince=").map(|(_, v)| v.to_string()))
+        .collect()
+}
+
+/// Issue 16 item 12: fixtures recorded without a volatile query key serve an incremental
+/// run that sends another value of it.
+#[tokio::test]
+async fn an_incremental_run_is_served_from_fixtures_recorded_by_an_earlier_one() {
+    // The service answers whatever `updatedSince` says (its builds never change).
+    let upstream = service_builder()
+        .ignore_query_keys(["updatedSince"])
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let tdb = TestDatabase::create(Backend::Sqlite, "kit_incremental")
+        .await
+        .expect("SQLite needs no server");
+    let recorder = FixtureServer::builder(dir.path())
+        .upstream(upstream.url())
+        .ignore_query_keys(["updatedSince"])
+        .record(true)
+        .start();
+    run_builds(&tdb.url, &recorder, false).await;
+    // Successive runs start at least a millisecond apart, so their `updatedSince` differ.
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    run_builds(&tdb.url, &recorder, true).await;
+    let recorded = since_of(&recorder.requests());
+    assert_eq!(recorded.len(), 3, "{:?}", recorder.requests());
+    drop(recorder);
+    drop(upstream);
+    assert_eq!(
+        fixture_files(dir.path()),
+        [
+            "get_repos_r1_builds__page_1.json",
+            "get_repos_r1_builds__page_2.json",
+            "get_repos_r1_builds__page_3.json",
+        ]
+    );
+
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    let replay = FixtureServer::builder(dir.path())
+        .ignore_query_keys(["updatedSince"])
+        .record(false)
+        .start();
+    run_builds(&tdb.url, &replay, true).await;
+    replay.assert_all_matched();
+    let replayed = since_of(&replay.requests());
+    assert_eq!(replayed.len(), 3, "{:?}", replay.requests());
+    assert_ne!(replayed[0], recorded[0]);
+
+    // Without the option the same request matches nothing.
+    let exact = FixtureServer::builder(dir.path()).record(false).start();
+    run_builds_expecting_404(&tdb.url, &exact).await;
+}
+
+async fn run_builds_expecting_404(db_url: &str, server: &FixtureServer) {
+    let failed = AssertUnwindSafe(run_builds(db_url, server, true))
+        .catch_unwind()
+        .await
+        .unwrap_err();
+    let msg = failed.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        msg.contains("no fixture for GET /repos/r1/builds?page=1&updatedSince="),
+        "{msg}"
+    );
+}
+
+async fn fetch(server: &FixtureServer, target: &str) -> (u16, Json) {
+    let resp = reqwest::get(format!("{}{target}", server.url()))
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap())
+}
+
+/// The request's own name is served first; then the name after the kept query keys; a
+/// request that differs in a kept key gets the 404 naming what was looked for.
+#[tokio::test]
+async fn fixtures_match_on_the_path_and_the_chosen_query_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: Json| {
+        std::fs::write(
+            dir.path().join(format!("{name}.json")),
+            json!({"body": body}).to_string(),
+        )
+        .unwrap()
+    };
+    write("get_items__page_1", json!("page 1"));
+    write("get_items__page_1_updatedSince_2024-01-01", json!("exact"));
+
+    let ignoring = FixtureServer::builder(dir.path())
+        .ignore_query_keys(["updatedSince"])
+        .record(false)
+        .start();
+    let got = fetch(&ignoring, "items?updatedSince=2024-01-01&page=1").await;
+    assert_eq!(got, (200, json!("exact")));
+    let got = fetch(&ignoring, "items?page=1&updatedSince=2024-02-02").await;
+    assert_eq!(got, (200, json!("page 1")));
+    let got = fetch(&ignoring, "items?page=1&updated%53ince=2024-03-03").await;
+    assert_eq!(
+        got,
+        (200, json!("page 1")),
+        "an encoded key is the same key"
+    );
+    let (status, body) = fetch(&ignoring, "items?page=2&updatedSince=2024-02-02").await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        body["error"],
+        format!(
+            "no fixture for GET /items?page=2&updatedSince=2024-02-02: looked for \
+             get_items__page_2_updatedSince_2024-02-02.json, get_items__page_2.json and \
+             get_items.json in {}",
+            dir.path().display()
+        )
+    );
+    assert_eq!(
+        ignoring.unmatched(),
+        ["GET /items?page=2&updatedSince=2024-02-02"]
+    );
+
+    let only_page = FixtureServer::builder(dir.path())
+        .match_query_keys(["page"])
+        .record(false)
+        .start();
+    let got = fetch(&only_page, "items?page=1&sort=id&updatedSince=2024-02-02").await;
+    assert_eq!(got, (200, json!("page 1")));
+    let (status, _) = fetch(&only_page, "items?page=3&sort=id").await;
+    assert_eq!(status, 404);
+
+    // In-memory fixtures are matched the same way.
+    let map = FixtureServer::builder([("GET /items?page=1", Fixture::json(json!("map")))])
+        .ignore_query_keys(["updatedSince"])
+        .start();
+    assert_eq!(
+        fetch(&map, "items?page=1&updatedSince=x").await,
+        (200, json!("map"))
     );
 }

@@ -12,10 +12,11 @@ pub mod api;
 pub mod migrations;
 pub mod models;
 
+use devlake::chrono;
 use devlake::domain::devops::{
     CicdEnvironment, CicdPipeline, CicdResult, CicdScope, CicdStatus, CicdType,
 };
-use devlake::plugin::AnyDomainScope;
+use devlake::plugin::{AnyDomainScope, Prepared};
 use devlake::prelude::*;
 use models::*;
 
@@ -83,6 +84,20 @@ impl Plugin for FakePlugin {
 
     fn streams(&self) -> Streams<Self> {
         Streams::new().add(FakePipelineStream)
+    }
+
+    /// Checks the scope config before any subtask runs: a blank `env` would leave every
+    /// pipeline without an environment, which DevLake's DORA metrics then leave out; it is
+    /// better refused before anything is collected than noticed on a dashboard. A name
+    /// that is not one of DevLake's (`test env`) stays allowed, as upstream allows it: it
+    /// is converted to no environment and counted as unmapped.
+    fn prepare(&self, ctx: &Context<Self>) -> Result<Prepared> {
+        if ctx.scope_config.env.trim().is_empty() {
+            return Err(Error::input(
+                "scope_config.env: is empty: name the environment the pipelines deploy to (PRODUCTION, STAGING, TESTING)",
+            ));
+        }
+        Ok(Prepared::none())
     }
 
     fn migrations(&self) -> Vec<devlake::migration::MigrationScript> {

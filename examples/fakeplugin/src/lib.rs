@@ -86,16 +86,18 @@ impl Plugin for FakePlugin {
         Streams::new().add(FakePipelineStream)
     }
 
-    /// Checks the scope config before any subtask runs: a blank `env` would leave every
-    /// pipeline without an environment, which DevLake's DORA metrics then leave out; it is
-    /// better refused before anything is collected than noticed on a dashboard. A name
-    /// that is not one of DevLake's (`test env`) stays allowed, as upstream allows it: it
-    /// is converted to no environment and counted as unmapped.
+    /// Checks the scope config before any subtask runs. An environment with spaces around
+    /// it (`" PRODUCTION"`, pasted) would match none of DevLake's, so every pipeline would
+    /// silently lose its environment and DevLake's DORA metrics would leave them out:
+    /// better refused before anything is collected than noticed on a dashboard. Other
+    /// names stay allowed as upstream allows them: empty (a null scope config's default)
+    /// and names DevLake does not know (`test env`), converted to no environment.
     fn prepare(&self, ctx: &Context<Self>) -> Result<Prepared> {
-        if ctx.scope_config.env.trim().is_empty() {
-            return Err(Error::input(
-                "scope_config.env: is empty: name the environment the pipelines deploy to (PRODUCTION, STAGING, TESTING)",
-            ));
+        let env = &ctx.scope_config.env;
+        if env.trim() != env {
+            return Err(Error::input(format!(
+                "scope_config.env: {env:?} has spaces around it, so no pipeline would get an environment: write it without them (PRODUCTION, STAGING, TESTING)"
+            )));
         }
         Ok(Prepared::none())
     }

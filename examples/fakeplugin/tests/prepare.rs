@@ -1,13 +1,15 @@
 //! The fake plugin checks its scope config in `Plugin::prepare`, before any subtask runs
-//! (issue 16 item 5): a blank `env` is one line naming the field, in process and from the
-//! plugin binary, which then collects nothing.
+//! (issue 16 item 5): an `env` with spaces around it is one line naming the field, in
+//! process and from the plugin binary, which then collects nothing.
 
 use devlake::protocol::TaskContext;
 use fakeplugin::FakePlugin;
 use serde_json::json;
 use std::process::Command;
 
-const BLANK: &str = "scope_config.env: is empty: name the environment the pipelines deploy to (PRODUCTION, STAGING, TESTING)";
+fn refused(env: &str) -> String {
+    format!("scope_config.env: {env:?} has spaces around it, so no pipeline would get an environment: write it without them (PRODUCTION, STAGING, TESTING)")
+}
 
 fn task(env: &str) -> TaskContext {
     TaskContext::from_json(&json!({
@@ -21,23 +23,23 @@ fn task(env: &str) -> TaskContext {
 }
 
 #[test]
-fn a_blank_env_is_refused_before_any_subtask_and_other_names_pass() {
+fn an_env_with_spaces_around_is_refused_before_any_subtask_and_other_names_pass() {
     let host = devlake::testing::host(FakePlugin);
-    for blank in ["", "  "] {
+    for padded in [" PRODUCTION", "PRODUCTION ", "  "] {
         let err = host
-            .context(&task(blank), "fakepipelinestream")
+            .context(&task(padded), "fakepipelinestream")
             .unwrap_err();
-        assert_eq!(err.to_string(), BLANK);
+        assert_eq!(err.to_string(), refused(padded));
     }
-    // Names DevLake does not know stay allowed, as upstream allows them (the anchors use one).
-    for env in ["PRODUCTION", "test env"] {
+    // Allowed as upstream allows them (the anchors use the last two): no environment.
+    for env in ["PRODUCTION", "", "test env"] {
         host.context(&task(env), "fakepipelinestream")
             .unwrap_or_else(|e| panic!("{env:?}: {e}"));
     }
 }
 
 #[test]
-fn the_binary_stops_a_run_with_a_blank_env_before_collecting() {
+fn the_binary_stops_a_run_with_a_padded_env_before_collecting() {
     let dir = std::env::temp_dir().join(format!("fakeplugin-prepare-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("fake.toml");
@@ -48,7 +50,7 @@ fn the_binary_stops_a_run_with_a_blank_env_before_collecting() {
 token = "this_is_a_valid_token"
 
 [scope_config]
-env = " "
+env = " PRODUCTION"
 
 [[scopes]]
 id = "p1"
@@ -69,7 +71,7 @@ url = "http://fake.org/api/project/p1"
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains(BLANK), "{stderr}");
+    assert!(stderr.contains(&refused(" PRODUCTION")), "{stderr}");
     // No subtask ran: json lines report each subtask that did.
     assert!(!stdout.contains("\"subtask\""), "{stdout}");
 }

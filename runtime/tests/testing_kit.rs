@@ -51,9 +51,10 @@ pub struct KitBuild {
 }
 
 /// The plugin; `BAD` makes a broken variant (bad name, a stream twice, an incomplete
-/// migration) for the failing checks.
+/// migration) for the failing checks; `FLAT` one that lists its repos without groups
+/// (`GET /repos`).
 #[derive(Default)]
-pub struct Kit<const BAD: bool>;
+pub struct Kit<const BAD: bool, const FLAT: bool = false>;
 
 type Good = Kit<false>;
 type Bad = Kit<true>;
@@ -89,7 +90,7 @@ mod snapshot {
     }
 }
 
-impl<const BAD: bool> Plugin for Kit<BAD> {
+impl<const BAD: bool, const FLAT: bool> Plugin for Kit<BAD, FLAT> {
     type Connection = KitConnection;
     type ToolScope = KitRepo;
     type ScopeConfig = KitConfig;
@@ -108,6 +109,9 @@ impl<const BAD: bool> Plugin for Kit<BAD> {
         &self,
         c: &Connection<KitConnection>,
     ) -> Result<Vec<RemoteScopeGroup>> {
+        if FLAT {
+            return Ok(Vec::new());
+        }
         let orgs = get(c, &["orgs"], &[]).await?;
         Ok(orgs
             .as_array()
@@ -127,7 +131,11 @@ impl<const BAD: bool> Plugin for Kit<BAD> {
         c: &Connection<KitConnection>,
         group: &str,
     ) -> Result<Vec<Scope<KitRepo>>> {
-        let repos = get(c, &["orgs", group, "repos"], &[]).await?;
+        let repos = if FLAT {
+            get(c, &["repos"], &[]).await?
+        } else {
+            get(c, &["orgs", group, "repos"], &[]).await?
+        };
         Ok(repos
             .as_array()
             .into_iter()
@@ -181,7 +189,7 @@ impl<const BAD: bool> Plugin for Kit<BAD> {
 /// the last run started (`?updatedSince=`, a value that changes on every run).
 pub struct Builds;
 
-impl<const BAD: bool> Stream<Kit<BAD>> for Builds {
+impl<const BAD: bool, const FLAT: bool> Stream<Kit<BAD, FLAT>> for Builds {
     type ToolModel = KitBuild;
     const DOMAIN_TYPES: &'static [DomainType] = &[DomainType::Cicd];
 
@@ -189,7 +197,7 @@ impl<const BAD: bool> Stream<Kit<BAD>> for Builds {
         vec![CicdPipeline::descriptor()]
     }
 
-    async fn collect(&self, ctx: &Context<Kit<BAD>>, out: &mut RawSink<'_>) -> Result<()> {
+    async fn collect(&self, ctx: &Context<Kit<BAD, FLAT>>, out: &mut RawSink<'_>) -> Result<()> {
         let since = ctx.collected_since().map(|t| t.to_rfc3339());
         for page in 1.. {
             let p = page.to_string();
@@ -209,7 +217,12 @@ impl<const BAD: bool> Stream<Kit<BAD>> for Builds {
         Ok(())
     }
 
-    fn convert(&self, b: &KitBuild, ctx: &Context<Kit<BAD>>, out: &mut DomainSink) -> Result<()> {
+    fn convert(
+        &self,
+        b: &KitBuild,
+        ctx: &Context<Kit<BAD, FLAT>>,
+        out: &mut DomainSink,
+    ) -> Result<()> {
         let (status, result) = match b.status.as_str() {
             "passed" => (CicdStatus::Done, Some(CicdResult::Success)),
             "failed" => (CicdStatus::Done, Some(CicdResult::Failure)),
@@ -642,6 +655,10 @@ fn two_scopes() -> FixtureServer {
             Fixture::json(json!([{"id": "r2", "name": "Repo 2"}])),
         ),
         (
+            "GET /repos",
+            Fixture::json(json!([{"id": "r1", "name": "Repo 1"}, {"id": "r2", "name": "Repo 2"}])),
+        ),
+        (
             "GET /repos/r1/builds?page=1",
             Fixture::json(json!([build("1", "passed"), build("2", "failed")])),
         ),
@@ -746,6 +763,26 @@ async fn recording_a_plugin_run_records_every_scope_and_replays_it() {
         msg.contains("scope \"r9\" is not among the scopes listed (r1, r2)"),
         "{msg}"
     );
+}
+
+/// A plugin without scope groups (issue 16 item 7) runs whole: its scopes are listed at the
+/// top, the first one by default, all of them when asked.
+#[tokio::test]
+async fn a_plugin_without_groups_runs_whole() {
+    let server = two_scopes();
+    let h = host(Kit::<false, true>);
+    let run = assert_plugin_run(&h, connection(&server), None).await;
+    assert!(run.groups.is_empty(), "{:?}", run.groups);
+    assert_eq!(run.scopes.len(), 2);
+    assert_eq!(run.ran, ["r1"]);
+    assert_eq!(run.tables["cicd_pipelines"], 2);
+    let all = PluginRunner::new(&h, connection(&server))
+        .all_scopes()
+        .run()
+        .await;
+    assert_eq!(all.ran, ["r1", "r2"]);
+    assert_eq!(all.tables["cicd_pipelines"], 3);
+    server.assert_all_matched();
 }
 
 /// Runs collect, extract and convert of the builds of `r1` through `server` into the

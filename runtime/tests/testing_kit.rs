@@ -274,6 +274,14 @@ fn service_builder() -> FixtureServerBuilder {
     ])
 }
 
+/// What a future panicked with (it must panic).
+async fn panic_message(run: impl std::future::Future) -> String {
+    match AssertUnwindSafe(run).catch_unwind().await {
+        Ok(_) => panic!("it ran without panicking"),
+        Err(panic) => panic.downcast_ref::<String>().cloned().unwrap_or_default(),
+    }
+}
+
 fn connection(server: &FixtureServer) -> Json {
     json!({"endpoint": server.url(), "token": TOKEN})
 }
@@ -426,11 +434,7 @@ async fn fixtures_from_a_directory_and_unmatched_requests() {
         .connection(connection(&server))
         .scope(json!({"id": "r2"}))
         .build();
-    let failed = AssertUnwindSafe(assert_stream_run(&h, "builds", ctx))
-        .catch_unwind()
-        .await
-        .unwrap_err();
-    let msg = failed.downcast_ref::<String>().cloned().unwrap_or_default();
+    let msg = panic_message(assert_stream_run(&h, "builds", ctx)).await;
     assert!(msg.contains("Collect Builds failed"), "{msg}");
     assert!(
         msg.contains("no fixture for GET /repos/r2/builds?page=2"),
@@ -575,11 +579,7 @@ async fn plugin_run_from_connection_test_to_every_stream() {
     server.assert_all_matched();
 
     let bad_token = json!({"endpoint": server.url(), "token": "nope"});
-    let failed = AssertUnwindSafe(assert_plugin_run(&h, bad_token, None))
-        .catch_unwind()
-        .await
-        .unwrap_err();
-    let msg = failed.downcast_ref::<String>().cloned().unwrap_or_default();
+    let msg = panic_message(assert_plugin_run(&h, bad_token, None)).await;
     assert!(
         msg.contains("test-connection says the connection does not work: Invalid token (401)"),
         "{msg}"
@@ -747,18 +747,12 @@ async fn recording_a_plugin_run_records_every_scope_and_replays_it() {
     let first = assert_plugin_run(&h, connection(&replay), None).await;
     assert_eq!(first.ran, ["r1"]);
     assert_eq!(first.scopes.len(), 1, "only the first group is listed");
-    let missing = AssertUnwindSafe(
+    let msg = panic_message(
         PluginRunner::new(&h, connection(&replay))
             .scopes(["r9"])
             .run(),
     )
-    .catch_unwind()
-    .await
-    .unwrap_err();
-    let msg = missing
-        .downcast_ref::<String>()
-        .cloned()
-        .unwrap_or_default();
+    .await;
     assert!(
         msg.contains("scope \"r9\" is not among the scopes listed (r1, r2)"),
         "{msg}"
@@ -864,11 +858,7 @@ async fn an_incremental_run_is_served_from_fixtures_recorded_by_an_earlier_one()
 }
 
 async fn run_builds_expecting_404(db_url: &str, server: &FixtureServer) {
-    let failed = AssertUnwindSafe(run_builds(db_url, server, true))
-        .catch_unwind()
-        .await
-        .unwrap_err();
-    let msg = failed.downcast_ref::<String>().cloned().unwrap_or_default();
+    let msg = panic_message(run_builds(db_url, server, true)).await;
     assert!(
         msg.contains("no fixture for GET /repos/r1/builds?page=1&updatedSince="),
         "{msg}"

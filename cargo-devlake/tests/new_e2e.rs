@@ -79,5 +79,8 @@ fn a_new_plugin_builds_passes_its_tests_and_answers_plugin_info() {
         .iter()
         .filter_map(|m| m["table_name"].as_str())
         .collect();
-    assert_eq!(tables, ["_tool_acme_ci_acmecipipelines"]);
+    assert_eq!(
+        tables,
+        ["_tool_acme_ci_acmecipipelines", "_tool_acme_ci_acmecijobs"]
+    );
 }

@@ -4,8 +4,8 @@
 
 use crate::models::FakeConnection;
 use devlake::api::{ApiClient, BearerAuth, Method, RetryPolicy, TokenPaginator};
+use devlake::futures::StreamExt;
 use devlake::prelude::*;
-use futures::StreamExt;
 use std::time::Duration;
 
 /// The fake tool's REST API.

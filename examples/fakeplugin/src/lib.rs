@@ -12,10 +12,11 @@ pub mod api;
 pub mod migrations;
 pub mod models;
 
+use devlake::chrono;
 use devlake::domain::devops::{
     CicdEnvironment, CicdPipeline, CicdResult, CicdScope, CicdStatus, CicdType,
 };
-use devlake::plugin::AnyDomainScope;
+use devlake::plugin::{AnyDomainScope, Prepared};
 use devlake::prelude::*;
 use models::*;
 
@@ -83,6 +84,22 @@ impl Plugin for FakePlugin {
 
     fn streams(&self) -> Streams<Self> {
         Streams::new().add(FakePipelineStream)
+    }
+
+    /// Checks the scope config before any subtask runs. An environment with spaces around
+    /// it (`" PRODUCTION"`, pasted) would match none of DevLake's, so every pipeline would
+    /// silently lose its environment and DevLake's DORA metrics would leave them out:
+    /// better refused before anything is collected than noticed on a dashboard. Other
+    /// names stay allowed as upstream allows them: empty (a null scope config's default)
+    /// and names DevLake does not know (`test env`), converted to no environment.
+    fn prepare(&self, ctx: &Context<Self>) -> Result<Prepared> {
+        let env = &ctx.scope_config.env;
+        if env.trim() != env {
+            return Err(Error::input(format!(
+                "scope_config.env: {env:?} has spaces around it, so no pipeline would get an environment: write it without them (PRODUCTION, STAGING, TESTING)"
+            )));
+        }
+        Ok(Prepared::none())
     }
 
     fn migrations(&self) -> Vec<devlake::migration::MigrationScript> {

@@ -275,140 +275,319 @@ pub fn assert_valid_plugin<P: Plugin>(host: &PluginHost<P>) {
 pub struct PluginRun {
     /// `test-connection`'s answer.
     pub connection: TestConnectionResult,
-    /// Remote scope groups.
+    /// Remote scope groups (none for a plugin whose scopes have no groups).
     pub groups: Vec<RemoteNode>,
-    /// Scopes of the first group.
+    /// Scopes listed: those of the first group (of every group the run looked in, with
+    /// [`PluginRunner::all_scopes`] or [`PluginRunner::scopes`]), or the plugin's scopes
+    /// when it has no groups.
     pub scopes: Vec<RemoteNode>,
-    /// The pipeline planned for the first scope.
+    /// Ids of the scopes the streams ran on, in run order.
+    pub ran: Vec<String>,
+    /// The pipeline planned for the scopes run.
     pub pipeline: PipelineData,
-    /// Every stream's subtasks, in order.
+    /// Every stream's subtasks, scope after scope, in order.
     pub subtasks: Vec<SubtaskRun>,
     /// Row count of each table of the database afterwards.
     pub tables: BTreeMap<String, i64>,
+}
+
+impl PluginRun {
+    /// Records a subtask reported, summed over the scopes run (0 when it did not run).
+    pub fn records(&self, subtask: &str) -> u64 {
+        self.subtasks
+            .iter()
+            .filter(|s| s.subtask == subtask)
+            .map(|s| s.records)
+            .sum()
+    }
 }
 
 /// Asserts a whole plugin run, as pydevlake's `assert_plugin_run`: a valid plugin, a
 /// working connection, remote scope groups and scopes, domain scopes and a pipeline plan
 /// for the first scope, then every stream on that scope against a fresh SQLite database.
 /// `connection` is DevLake's JSON (`id` defaults to 1, `name` to `test_connection`);
-/// `scope_config` defaults to every entity.
+/// `scope_config` defaults to every entity. A plugin without scope groups runs its first
+/// scope. [`PluginRunner`] runs several scopes.
 pub async fn assert_plugin_run<P: Plugin>(
     host: &PluginHost<P>,
     connection: Json,
     scope_config: Option<Json>,
 ) -> PluginRun {
-    assert_valid_plugin(host);
-    let name = host.name().to_string();
-    let mut conn = match connection {
-        Json::Object(o) => o,
-        other => panic!("plugin {name}: the connection must be a JSON object, got {other}"),
-    };
-    conn.entry("id")
-        .or_insert(super::context::TEST_CONNECTION_ID.into());
-    conn.entry("name")
-        .or_insert(super::context::TEST_CONNECTION_NAME.into());
-    let conn = Json::Object(conn);
+    let mut runner = PluginRunner::new(host, connection);
+    if let Some(sc) = scope_config {
+        runner = runner.scope_config(sc);
+    }
+    runner.run().await
+}
 
-    let tested = host
-        .test_connection(&conn)
-        .await
-        .unwrap_or_else(|e| panic!("plugin {name}: test-connection failed: {e}"));
-    assert!(
-        tested.success,
-        "plugin {name}: test-connection says the connection does not work: {} ({})",
-        tested.message, tested.status
-    );
+/// Which listed scopes a [`PluginRunner`] runs.
+#[derive(Debug, Clone)]
+enum RunScopes {
+    First,
+    All,
+    Ids(Vec<String>),
+}
 
-    let groups = host
-        .remote_scopes(&conn, "")
-        .await
-        .unwrap_or_else(|e| panic!("plugin {name}: remote scope groups: {e}"));
-    assert!(
-        !groups.is_empty(),
-        "plugin {name}: the connection has no remote scope group"
-    );
-    for g in &groups {
-        if let RemoteNode::Group { id, name: gname } = g {
+/// [`assert_plugin_run`] with choices: the scope config, and the scopes every stream runs
+/// on, one after the other into one fresh SQLite database, as DevLake runs a blueprint's
+/// scopes.
+///
+/// Recording fixtures (`DEVLAKE_RECORD=1`, see `FixtureServer`) records what the run
+/// asks for, so choose here the scopes the test should cover: their requests all go to
+/// the one fixture directory, and the same run replays them.
+///
+/// ```no_run
+/// # use devlake::prelude::*;
+/// # async fn t<P: Plugin>(host: &devlake::protocol::PluginHost<P>) {
+/// use devlake::testing::PluginRunner;
+/// let run = PluginRunner::new(host, serde_json::json!({"endpoint": "http://127.0.0.1:1/", "token": "t"}))
+///     .all_scopes()
+///     .run()
+///     .await;
+/// assert_eq!(run.ran, ["b1", "b2"]);
+/// # }
+/// ```
+pub struct PluginRunner<'h, P: Plugin> {
+    host: &'h PluginHost<P>,
+    connection: Json,
+    scope_config: Json,
+    scopes: RunScopes,
+}
+
+impl<'h, P: Plugin> PluginRunner<'h, P> {
+    /// A run of `host` with a connection as DevLake sends it (`id` defaults to 1, `name`
+    /// to `test_connection`), on the first scope listed, with a scope config of every
+    /// entity.
+    pub fn new(host: &'h PluginHost<P>, connection: Json) -> Self {
+        PluginRunner {
+            host,
+            connection,
+            scope_config: Json::Null,
+            scopes: RunScopes::First,
+        }
+    }
+
+    /// The scope config (DevLake's JSON) of every scope.
+    pub fn scope_config(mut self, scope_config: Json) -> Self {
+        self.scope_config = scope_config;
+        self
+    }
+
+    /// Runs every scope of every remote scope group (or every scope of a plugin without
+    /// groups), in the order they are listed.
+    pub fn all_scopes(mut self) -> Self {
+        self.scopes = RunScopes::All;
+        self
+    }
+
+    /// Runs these scopes, in this order; groups are listed until all are found (a scope
+    /// not listed fails the run, naming it).
+    pub fn scopes<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
+        self.scopes = RunScopes::Ids(ids.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Runs it, panicking with what went wrong: the same checks as [`assert_plugin_run`],
+    /// for every scope run.
+    pub async fn run(self) -> PluginRun {
+        let host = self.host;
+        assert_valid_plugin(host);
+        let name = host.name().to_string();
+        let mut conn = match self.connection {
+            Json::Object(o) => o,
+            other => panic!("plugin {name}: the connection must be a JSON object, got {other}"),
+        };
+        conn.entry("id")
+            .or_insert(super::context::TEST_CONNECTION_ID.into());
+        conn.entry("name")
+            .or_insert(super::context::TEST_CONNECTION_NAME.into());
+        let conn = Json::Object(conn);
+
+        let tested = host
+            .test_connection(&conn)
+            .await
+            .unwrap_or_else(|e| panic!("plugin {name}: test-connection failed: {e}"));
+        assert!(
+            tested.success,
+            "plugin {name}: test-connection says the connection does not work: {} ({})",
+            tested.message, tested.status
+        );
+
+        let (groups, listed) = list_scopes(host, &conn, &self.scopes).await;
+        let chosen: Vec<Json> = match &self.scopes {
+            RunScopes::First => vec![scope_data(&listed[0])],
+            RunScopes::All => listed.iter().map(scope_data).collect(),
+            RunScopes::Ids(ids) => ids
+                .iter()
+                .map(|id| {
+                    listed
+                        .iter()
+                        .find(|n| matches!(n, RemoteNode::Scope { id: i, .. } if i == id))
+                        .map(scope_data)
+                        .unwrap_or_else(|| {
+                            panic!(
+                                "plugin {name}: scope {id:?} is not among the scopes listed ({})",
+                                node_ids(&listed)
+                            )
+                        })
+                })
+                .collect(),
+        };
+        let parsed: Vec<_> = chosen
+            .iter()
+            .map(|scope| {
+                let parsed = crate::plugin::Scope::<P::ToolScope>::from_json(scope)
+                    .unwrap_or_else(|e| panic!("plugin {name}: remote scope: {e}"));
+                assert!(
+                    !host.plugin().domain_scopes(&parsed).is_empty(),
+                    "plugin {name}: Plugin::domain_scopes gives nothing for scope {}",
+                    parsed.id
+                );
+                parsed
+            })
+            .collect();
+
+        let sc = self.scope_config;
+        let plan = |scopes: &[&Json]| {
+            let pairs = scopes.iter().map(|s| json!([s, sc])).collect();
+            host.make_pipeline(&Json::Array(pairs), &conn)
+                .unwrap_or_else(|e| panic!("plugin {name}: make-pipeline: {e}"))
+        };
+        // The rules read a plan of one scope; the run's plan has them all, as DevLake
+        // plans a blueprint's scopes.
+        let metas = host.streams().subtask_metas(&name);
+        for (scope, parsed) in chosen.iter().zip(&parsed) {
+            let one = plan(&[scope]);
+            let problems = rules::pipeline(&name, &metas, &one, &parsed.id, &parsed.domain_id());
             assert!(
-                !id.is_empty() && !gname.is_empty(),
-                "plugin {name}: remote scope group {id:?} {gname:?} needs an id and a name"
+                problems.is_empty(),
+                "plugin {name}: pipeline plan of scope {}:\n  {}",
+                parsed.id,
+                problems.join("\n  ")
             );
         }
-    }
-    let group_id = match &groups[0] {
-        RemoteNode::Group { id, .. } => id.clone(),
-        RemoteNode::Scope { id, .. } => {
-            panic!("plugin {name}: remote scope groups returned a scope ({id})")
+        let pipeline = plan(&chosen.iter().collect::<Vec<_>>());
+
+        let (tdb, mut db) = fresh_sqlite(&name).await;
+        let mut subtasks = Vec::new();
+        for (scope, parsed) in chosen.into_iter().zip(&parsed) {
+            let mut options = Map::new();
+            options.insert("scopeId".into(), parsed.id.clone().into());
+            options.insert("scopeName".into(), parsed.name.clone().into());
+            options.insert("connectionId".into(), conn["id"].clone());
+            let task = TaskContext {
+                db_url: tdb.url.clone(),
+                connection: conn.clone(),
+                scope,
+                scope_config: sc.clone(),
+                options,
+            };
+            for stream in host.streams().names() {
+                let mut ctx = host
+                    .context(&task, &stream)
+                    .unwrap_or_else(|e| panic!("plugin {name}: stream {stream}: {e}"));
+                let runs = run_stream(
+                    host,
+                    &stream,
+                    &mut ctx,
+                    &mut db,
+                    |_| Progress::silent(),
+                    |_| {},
+                )
+                .await
+                .unwrap_or_else(|e| panic!("plugin {name}: stream {stream}: {e}"));
+                subtasks.extend(runs);
+            }
         }
-    };
-    let scopes = host
-        .remote_scopes(&conn, &group_id)
-        .await
-        .unwrap_or_else(|e| panic!("plugin {name}: remote scopes of {group_id:?}: {e}"));
-    let scope = match scopes.first() {
-        Some(RemoteNode::Scope { data, .. }) => data.clone(),
-        _ => panic!("plugin {name}: group {group_id:?} has no scope"),
-    };
-    let parsed = crate::plugin::Scope::<P::ToolScope>::from_json(&scope)
-        .unwrap_or_else(|e| panic!("plugin {name}: remote scope: {e}"));
-    assert!(
-        !host.plugin().domain_scopes(&parsed).is_empty(),
-        "plugin {name}: Plugin::domain_scopes gives nothing for scope {}",
-        parsed.id
-    );
-
-    let sc = scope_config.unwrap_or(Json::Null);
-    let pipeline = host
-        .make_pipeline(&json!([[scope, sc]]), &conn)
-        .unwrap_or_else(|e| panic!("plugin {name}: make-pipeline: {e}"));
-    let metas = host.streams().subtask_metas(&name);
-    let problems = rules::pipeline(&name, &metas, &pipeline, &parsed.id, &parsed.domain_id());
-    assert!(
-        problems.is_empty(),
-        "plugin {name}: pipeline plan:\n  {}",
-        problems.join("\n  ")
-    );
-
-    let (tdb, mut db) = fresh_sqlite(&name).await;
-    let mut options = Map::new();
-    options.insert("scopeId".into(), parsed.id.clone().into());
-    options.insert("scopeName".into(), parsed.name.clone().into());
-    options.insert("connectionId".into(), conn["id"].clone());
-    let task = TaskContext {
-        db_url: tdb.url.clone(),
-        connection: conn,
-        scope,
-        scope_config: sc,
-        options,
-    };
-    let mut subtasks = Vec::new();
-    for stream in host.streams().names() {
-        let mut ctx = host
-            .context(&task, &stream)
-            .unwrap_or_else(|e| panic!("plugin {name}: stream {stream}: {e}"));
-        let runs = run_stream(
-            host,
-            &stream,
-            &mut ctx,
-            &mut db,
-            |_| Progress::silent(),
-            |_| {},
-        )
-        .await
-        .unwrap_or_else(|e| panic!("plugin {name}: stream {stream}: {e}"));
-        subtasks.extend(runs);
+        let tables = table_counts(&mut db)
+            .await
+            .unwrap_or_else(|e| panic!("plugin {name}: counting rows: {e}"));
+        PluginRun {
+            connection: tested,
+            groups,
+            scopes: listed,
+            ran: parsed.into_iter().map(|p| p.id).collect(),
+            pipeline,
+            subtasks,
+            tables,
+        }
     }
-    let tables = table_counts(&mut db)
-        .await
-        .unwrap_or_else(|e| panic!("plugin {name}: counting rows: {e}"));
-    PluginRun {
-        connection: tested,
-        groups,
-        scopes,
-        pipeline,
-        subtasks,
-        tables,
+}
+
+fn scope_data(node: &RemoteNode) -> Json {
+    match node {
+        RemoteNode::Scope { data, .. } => data.clone(),
+        RemoteNode::Group { id, .. } => panic!("remote scopes of a group listed a group ({id})"),
     }
+}
+
+fn node_ids(nodes: &[RemoteNode]) -> String {
+    nodes
+        .iter()
+        .map(|n| match n {
+            RemoteNode::Scope { id, .. } | RemoteNode::Group { id, .. } => id.as_str(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Lists remote scope groups, then the scopes of those `which` needs (the first group;
+/// every group; groups until every id is found), checking each answer. Returns the
+/// groups and the scopes listed, at least one.
+async fn list_scopes<P: Plugin>(
+    host: &PluginHost<P>,
+    conn: &Json,
+    which: &RunScopes,
+) -> (Vec<RemoteNode>, Vec<RemoteNode>) {
+    let name = host.name();
+    let top = host
+        .remote_scopes(conn, "")
+        .await
+        .unwrap_or_else(|e| panic!("plugin {name}: remote scope groups: {e}"));
+    if matches!(top.first(), Some(RemoteNode::Scope { .. })) {
+        // A plugin without groups lists its scopes at the top.
+        return (Vec::new(), top);
+    }
+    assert!(
+        !top.is_empty(),
+        "plugin {name}: the connection has no remote scope group"
+    );
+    let mut scopes = Vec::new();
+    for (i, g) in top.iter().enumerate() {
+        let RemoteNode::Group { id, name: gname } = g else {
+            panic!("plugin {name}: remote scope groups returned a scope among groups");
+        };
+        assert!(
+            !id.is_empty() && !gname.is_empty(),
+            "plugin {name}: remote scope group {id:?} {gname:?} needs an id and a name"
+        );
+        let done = match which {
+            RunScopes::First => i > 0,
+            RunScopes::All => false,
+            RunScopes::Ids(ids) => ids.iter().all(|want| {
+                scopes
+                    .iter()
+                    .any(|n| matches!(n, RemoteNode::Scope { id, .. } if id == want))
+            }),
+        };
+        if done {
+            continue;
+        }
+        let listed = host
+            .remote_scopes(conn, id)
+            .await
+            .unwrap_or_else(|e| panic!("plugin {name}: remote scopes of {id:?}: {e}"));
+        if i == 0 && listed.is_empty() && matches!(which, RunScopes::First) {
+            panic!("plugin {name}: group {id:?} has no scope");
+        }
+        scopes.extend(listed);
+    }
+    assert!(
+        !scopes.is_empty(),
+        "plugin {name}: no group has a scope ({})",
+        node_ids(&top)
+    );
+    (top, scopes)
 }
 
 #[cfg(test)]

@@ -10,11 +10,26 @@
 //! names the file to create, are printed on stderr and listed by
 //! [`FixtureServer::unmatched`].
 //!
+//! Volatile query values: a collector that asks for `?updatedSince=<last run>` sends
+//! another value on every run, so a fixture named after it would never match again. Name
+//! fixtures after the path and the query keys that choose the answer instead:
+//! [`FixtureServerBuilder::ignore_query_keys`] leaves keys out of the name
+//! (`["updatedSince"]`), [`FixtureServerBuilder::match_query_keys`] keeps only the given
+//! ones (`["page", "boardId"]`). Both apply when recording (the file is named without the
+//! left-out keys) and when serving: a request is served the file named after its whole
+//! query if there is one (exact match first), else the file named after its kept keys,
+//! else the one named after its path alone. A request that differs in a kept key still
+//! gets the 404.
+//!
 //! Recording: with `DEVLAKE_RECORD=1` and an upstream base URL
 //! ([`FixtureServerBuilder::upstream`]), every request to a server of a fixture directory
 //! goes to the real service and its response is written as a fixture (servers of in-memory
 //! fixtures keep serving them). Headers that identify a session, like `set-cookie`, are
-//! left out; request credentials are never written.
+//! left out; request credentials are never written. Every request of the run is recorded
+//! into the one directory, whichever scope it was made for (scopes' requests differ by
+//! their path or query, `repos/r1/...` and `repos/r2/...`); a whole-plugin test over
+//! several scopes records and replays them all with
+//! [`PluginRunner::all_scopes`](super::PluginRunner::all_scopes).
 //!
 //! ```no_run
 //! use devlake::testing::FixtureServer;
@@ -30,7 +45,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -146,6 +161,38 @@ fn sanitize(s: &str, out: &mut String) {
     }));
 }
 
+/// Which query keys name a fixture: all of them unless
+/// [`FixtureServerBuilder::match_query_keys`] or [`FixtureServerBuilder::ignore_query_keys`]
+/// says otherwise.
+#[derive(Debug, Clone, Default)]
+struct QueryKeys {
+    /// Only these keys (when set).
+    only: Option<BTreeSet<String>>,
+    /// Never these keys.
+    ignore: BTreeSet<String>,
+}
+
+impl QueryKeys {
+    fn keeps(&self, key: &str) -> bool {
+        // Compare keys as the API reads them: `updated%53ince` is `updatedSince`.
+        let key = percent_encoding::percent_decode_str(key).decode_utf8_lossy();
+        self.only.as_ref().is_none_or(|o| o.contains(key.as_ref()))
+            && !self.ignore.contains(key.as_ref())
+    }
+
+    /// The query's `key=value` pairs whose key is kept, in their order.
+    fn filter(&self, query: &str) -> String {
+        query
+            .split('&')
+            .filter(|pair| {
+                let key = pair.split_once('=').map_or(*pair, |(k, _)| k);
+                !pair.is_empty() && self.keeps(key)
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
 /// The fixture file name (without `.json`) of a request.
 ///
 /// ```
@@ -183,6 +230,7 @@ struct Log {
 
 struct Shared {
     fixtures: Fixtures,
+    keys: QueryKeys,
     upstream: Option<reqwest::Url>,
     record: bool,
     client: reqwest::Client,
@@ -195,6 +243,7 @@ pub struct FixtureServerBuilder {
     fixtures: Fixtures,
     upstream: Option<String>,
     record: Option<bool>,
+    keys: QueryKeys,
 }
 
 impl FixtureServerBuilder {
@@ -208,6 +257,46 @@ impl FixtureServerBuilder {
     /// records into a fixture directory; in-memory fixtures are never recorded.
     pub fn record(mut self, record: bool) -> Self {
         self.record = Some(record);
+        self
+    }
+
+    /// Names fixtures after the path and only these query keys (`["page", "boardId"]`):
+    /// other keys, like a volatile `updatedSince`, are left out of the name of a recorded
+    /// fixture and do not choose the fixture served. A fixture named after the request's
+    /// whole query is still served first when there is one (see the [module](self) docs).
+    /// With [`ignore_query_keys`](Self::ignore_query_keys) too, a key must be listed here
+    /// and not there.
+    ///
+    /// ```no_run
+    /// use devlake::testing::FixtureServer;
+    /// let server = FixtureServer::builder("tests/fixtures")
+    ///     .upstream("https://tracker.example.com/")
+    ///     .match_query_keys(["page", "boardId"])
+    ///     .start();
+    /// # drop(server);
+    /// ```
+    pub fn match_query_keys<K: Into<String>>(mut self, keys: impl IntoIterator<Item = K>) -> Self {
+        self.keys.only = Some(keys.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Leaves these query keys (`["updatedSince"]`) out of fixture names, when recording
+    /// and when serving, so that an incremental run, which asks for what changed since
+    /// its last run, is served the fixture the first run recorded. A fixture named after
+    /// the request's whole query is still served first when there is one.
+    ///
+    /// ```no_run
+    /// use devlake::testing::FixtureServer;
+    /// // `GET /issues?page=2&updatedSince=2024-05-01T00:00:00Z` is recorded as
+    /// // `get_issues__page_2.json`, and served from it whatever `updatedSince` says.
+    /// let server = FixtureServer::builder("tests/fixtures")
+    ///     .upstream("https://tracker.example.com/")
+    ///     .ignore_query_keys(["updatedSince"])
+    ///     .start();
+    /// # drop(server);
+    /// ```
+    pub fn ignore_query_keys<K: Into<String>>(mut self, keys: impl IntoIterator<Item = K>) -> Self {
+        self.keys.ignore.extend(keys.into_iter().map(Into::into));
         self
     }
 
@@ -241,6 +330,7 @@ impl FixtureServerBuilder {
         }
         let shared = Arc::new(Shared {
             fixtures: self.fixtures,
+            keys: self.keys,
             upstream,
             record,
             client: reqwest::Client::new(),
@@ -312,6 +402,7 @@ impl FixtureServer {
             fixtures: fixtures.into(),
             upstream: None,
             record: None,
+            keys: QueryKeys::default(),
         }
     }
 
@@ -503,16 +594,21 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         .requests
         .push(shown.clone());
     let full = fixture_name(&method, &path, query.as_deref());
+    // The name after the kept query keys: what recording writes, and the second choice
+    // when serving (the same as `full` when every key is kept).
+    let kept = query.as_deref().map(|q| shared.keys.filter(q));
+    let matched = fixture_name(&method, &path, kept.as_deref());
     if shared.record {
-        return match record(&shared, req, &full).await {
+        return match record(&shared, req, &matched).await {
             Ok(f) => respond(&f),
             Err(e) => error_response(StatusCode::BAD_GATEWAY, format!("recording {shown}: {e}")),
         };
     }
-    let short = fixture_name(&method, &path, None);
     let mut names = vec![full];
-    if names[0] != short {
-        names.push(short);
+    for n in [matched, fixture_name(&method, &path, None)] {
+        if !names.contains(&n) {
+            names.push(n);
+        }
     }
     for n in &names {
         match lookup(&shared.fixtures, n) {
@@ -525,11 +621,14 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         Fixtures::Dir(d) => d.display().to_string(),
         Fixtures::Map(_) => "the fixture map".into(),
     };
-    let wanted: Vec<String> = names.iter().map(|n| format!("{n}.json")).collect();
-    let msg = format!(
-        "no fixture for {shown}: looked for {} in {place}",
-        wanted.join(" and ")
-    );
+    let mut wanted: Vec<String> = names.iter().map(|n| format!("{n}.json")).collect();
+    let last = wanted.pop().expect("at least the request's own name");
+    let wanted = if wanted.is_empty() {
+        last
+    } else {
+        format!("{} and {last}", wanted.join(", "))
+    };
+    let msg = format!("no fixture for {shown}: looked for {wanted} in {place}");
     eprintln!("FixtureServer: {msg}");
     shared
         .log

@@ -10,6 +10,7 @@
 //!   [`crate::checks`]; `cargo devlake test` runs them and more through
 //!   [`conformance`](crate::checks::conformance));
 //! - [`assert_plugin_run`]: a whole plugin run, from `test-connection` to every stream;
+//!   [`PluginRunner`] runs several scopes (and records them all);
 //! - [`TestDatabase`]: a fresh SQLite, MariaDB/MySQL or PostgreSQL database per test;
 //! - [`DataFlowTester`]: DevLake's e2e data-flow tester (CSV fixtures in, one subtask,
 //!   tables compared with snapshot CSVs);
@@ -47,7 +48,7 @@ mod fixtures;
 
 pub use asserts::{
     assert_plugin_run, assert_stream_convert, assert_stream_convert_with, assert_stream_run,
-    assert_valid_plugin, stream_convert, PluginRun, StreamRun,
+    assert_valid_plugin, stream_convert, PluginRun, PluginRunner, StreamRun,
 };
 pub use context::{
     host, plugin_meta, ConnectionInput, ContextBuilder, ScopeConfigInput, ScopeInput,

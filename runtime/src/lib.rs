@@ -38,7 +38,11 @@
 //! root, where plugin code names them. `api` uses nothing else of the runtime: its
 //! request and response types are in a leaf module that the client, hooks and paginators
 //! all import, and the conversion of its responses into a `TestConnectionResult` lives in
-//! [`wire`].
+//! [`wire`]. Two things sit lower than one might look for them, to keep the edges
+//! pointing down: [`DomainType`](domain::DomainType) is defined in `model` (a scope
+//! config's `entities` column is typed by it) and re-exported by `domain`; the fresh
+//! databases of [`testing::TestDatabase`] are made in `db`, where the conformance checks
+//! (`checks`, below the testing kit) make theirs too.
 //!
 //! One crate, not several: the layers share one error type and one set of derives, a
 //! plugin depends on one crate at one version, and splitting (as sqlx splits core, macros

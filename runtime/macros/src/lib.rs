@@ -36,7 +36,9 @@ use syn::{parse_macro_input, DeriveInput};
 ///
 /// At most one; it decides the framework's columns and the table name.
 /// - `tool`: what a stream extracts; table `_tool_<crate>_<plural of the type name>`,
-///   keyed by `connection_id` plus the fields marked `primary_key` (at least one).
+///   keyed by `connection_id` plus the fields marked `primary_key` (at least one). A type
+///   name starting with the plugin's (crate's) name loses it, as DevLake's own tables do:
+///   `TrackrIssue` in crate `trackr` is `_tool_trackr_issues` (see `table` below).
 /// - `scope`: the plugin's tool scope (a repo, a board); `connection`: its connection;
 ///   `scope_config`: its scope config. Tables named like a tool model's.
 /// - `domain`: one of DevLake's domain tables; needs `table = "..."`.
@@ -79,7 +81,16 @@ use syn::{parse_macro_input, DeriveInput};
 /// ## `table = "..."`
 ///
 /// The table's name instead of the derived one; required on a `domain` model (DevLake's
-/// name), optional on the others.
+/// name), optional on the others, and always used as written.
+///
+/// The derived name is `_tool_<crate>_<plural of the lowercased type name>`, `<crate>`
+/// being the crate name with `-` as `_`. A type name that starts with the crate name
+/// (compared ignoring case and the crate name's `_`) loses that prefix when what remains
+/// starts a new word: in crate `trackr`, `TrackrIssue` is `_tool_trackr_issues` and
+/// `TrackrIssueComment` `_tool_trackr_issuecomments`, while `Trackrissue` and `Trackr`
+/// keep their names (`_tool_trackr_trackrissues`, `_tool_trackr_trackrs`); in crate
+/// `my-plugin`, `MyPluginIssue` is `_tool_my_plugin_issues`. Pin a table's name with
+/// `table` to keep it when a type is renamed (or to keep a name given by an older rule).
 ///
 /// ```
 /// #[derive(Debug, Clone, devlake::Model)]

@@ -521,7 +521,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(m.kind, Kind::Tool);
-        assert_eq!(m.table, "_tool_trackr_trackrissues");
+        assert_eq!(m.table, "_tool_trackr_issues");
         assert_eq!(m.type_name(), "TrackrIssue");
         assert_eq!(m.skipped, ["cache"]);
         let cols: Vec<(&str, &str, bool)> = m

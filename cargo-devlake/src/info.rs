@@ -2,6 +2,7 @@
 
 use crate::run::plugin::{CrateArgs, Profile};
 use anyhow::Result;
+use devlake::migration::column_name;
 use devlake::model::ModelInfo;
 use devlake::plugin::PluginInfo;
 use serde_json::Value as Json;
@@ -35,23 +36,6 @@ pub fn run(args: InfoArgs) -> Result<()> {
         print!("{}", render(&info));
     }
     Ok(())
-}
-
-/// DevLake's column name for a schema property (gorm's snake_case naming; the raw-data
-/// columns keep their leading underscore).
-fn column_name(property: &str) -> String {
-    let mut out = String::with_capacity(property.len() + 4);
-    for (i, c) in property.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 && !out.ends_with('_') {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn column_type(spec: &Json) -> String {
@@ -166,17 +150,4 @@ pub fn render(info: &PluginInfo) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn column_names_follow_devlake() {
-        assert_eq!(column_name("connectionId"), "connection_id");
-        assert_eq!(column_name("_raw_data_params"), "_raw_data_params");
-        assert_eq!(column_name("createdAt"), "created_at");
-        assert_eq!(column_name("id"), "id");
-    }
 }

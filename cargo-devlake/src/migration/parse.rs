@@ -1,91 +1,46 @@
-//! Reading a plugin's sources with syn: its models and enums (what the tables must be) and
-//! its migration files (what the migrations make of them).
+//! Reading a plugin's sources: its models and enums (what the tables must be) and its
+//! migration files (what the migrations make of them). This module only walks the files;
+//! what a struct means (columns, types, table) is `devlake-schema`'s reading, the one the
+//! derive makes too.
 
 use anyhow::{bail, Context, Result};
 use devlake::model::ModelKind;
+use devlake_schema::{derives, Kind, ModelSpec, SourceItems};
 use std::path::{Path, PathBuf};
-use syn::{Attribute, Fields, GenericArgument, Item, LitStr, PathArguments, Type};
+use syn::Attribute;
 
-/// The column type a Rust field type maps to (the derive's `ColumnValue::TYPE`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TypeKind {
-    /// `String`.
-    String,
-    /// Integers.
-    Integer,
-    /// Floats.
-    Float,
-    /// `bool`.
-    Boolean,
-    /// `DateTime`, `NaiveDateTime`.
-    DateTime,
-    /// `Secret`.
-    Secret,
-    /// `serde_json::Value`, `Json<T>`.
-    Object,
-    /// `Vec<T>`, with the item's type.
-    Array(Box<TypeKind>),
-    /// An enum deriving `devlake::Enum`.
-    Enum(String),
-}
-
-impl TypeKind {
-    /// The enum this type is or holds.
-    pub fn enum_name(&self) -> Option<&str> {
-        match self {
-            TypeKind::Enum(e) => Some(e),
-            TypeKind::Array(item) => item.enum_name(),
-            _ => None,
-        }
-    }
-}
-
-/// A model field that is a column.
-#[derive(Debug, Clone)]
-pub struct FieldDef {
-    /// The Rust field name.
-    pub ident: syn::Ident,
-    /// Column name.
-    pub column: String,
-    /// Column type.
-    pub kind: TypeKind,
-    /// `Option<T>`.
-    pub nullable: bool,
-    /// `#[devlake(primary_key)]`.
-    pub primary_key: bool,
-    /// `#[devlake(max_length = N)]`.
-    pub max_length: Option<u32>,
-    /// `#[devlake(sql_type = "...")]`.
-    pub sql_type: Option<String>,
-    /// `#[devlake(renamed_from = "...")]`.
-    pub renamed_from: Option<String>,
-    /// Doc comments and the `devlake` attributes a snapshot keeps.
-    pub kept_attrs: Vec<Attribute>,
-}
-
-/// A struct deriving `devlake::Model`.
+/// A struct deriving `devlake::Model`, as the derive reads it, and where it is declared.
 #[derive(Debug, Clone)]
 pub struct ModelDef {
-    /// The struct name.
-    pub ident: syn::Ident,
-    /// What it is for.
-    pub kind: ModelKind,
-    /// Its table.
-    pub table: String,
-    /// `#[devlake(name = "...")]`.
-    pub type_name: Option<String>,
-    /// Column fields, in declaration order (`skip`ped ones left out).
-    pub fields: Vec<FieldDef>,
-    /// Doc comments.
-    pub docs: Vec<Attribute>,
+    /// What the derive makes of it.
+    pub spec: ModelSpec,
     /// Where it is declared (relative to the crate root), for messages.
     pub file: String,
+}
+
+impl std::ops::Deref for ModelDef {
+    type Target = ModelSpec;
+    fn deref(&self) -> &ModelSpec {
+        &self.spec
+    }
 }
 
 impl ModelDef {
     /// Whether migrations manage its table: not DevLake's domain tables, not plain structs.
     pub fn migrated(&self) -> bool {
-        !matches!(self.kind, ModelKind::Domain | ModelKind::Plain)
+        self.spec.kind.migrated()
+    }
+
+    /// Its kind as the runtime names it (which decides the framework's columns).
+    pub fn model_kind(&self) -> ModelKind {
+        match self.spec.kind {
+            Kind::Tool => ModelKind::Tool,
+            Kind::Scope => ModelKind::Scope,
+            Kind::Connection => ModelKind::Connection,
+            Kind::ScopeConfig => ModelKind::ScopeConfig,
+            Kind::Domain => ModelKind::Domain,
+            Kind::Plain => ModelKind::Plain,
+        }
     }
 }
 
@@ -112,32 +67,8 @@ impl Declarations {
     }
 }
 
-fn derives(attrs: &[Attribute], what: &str) -> bool {
-    attrs
-        .iter()
-        .filter(|a| a.path().is_ident("derive"))
-        .any(|a| {
-            let mut found = false;
-            let _ = a.parse_nested_meta(|meta| {
-                if meta.path.segments.last().is_some_and(|s| s.ident == what) {
-                    found = true;
-                }
-                Ok(())
-            });
-            found
-        })
-}
-
 fn is_doc(a: &Attribute) -> bool {
     a.path().is_ident("doc")
-}
-
-/// Table name as the derive computes it: `_tool_<crate>_<plural of the lowercased name>`.
-pub fn default_table(crate_name: &str, ident: &str) -> String {
-    format!(
-        "_tool_{crate_name}_{}",
-        pluralizer::pluralize(&ident.to_lowercase(), 2, false)
-    )
 }
 
 /// Parses every `.rs` file under `src` except the `migrations` folder.
@@ -153,7 +84,7 @@ pub fn declarations(root: &Path, src: &Path, crate_name: &str) -> Result<Declara
             .unwrap_or(&path)
             .display()
             .to_string();
-        collect_items(&file.items, crate_name, &rel, &mut out)?;
+        collect_items(&file, crate_name, &rel, &mut out)?;
     }
     Ok(out)
 }
@@ -190,29 +121,26 @@ pub fn parse_file(path: &Path) -> Result<syn::File> {
     })
 }
 
-/// Collects models and enums from items (recursing into inline modules).
+/// Collects models and enums from a parsed file's items (inline modules included), read
+/// by the derives' own rules; an error names the file, line and column the derive would.
 pub fn collect_items(
-    items: &[Item],
+    file: &syn::File,
     crate_name: &str,
-    file: &str,
+    label: &str,
     out: &mut Declarations,
 ) -> Result<()> {
-    for item in items {
-        match item {
-            Item::Struct(s) if derives(&s.attrs, "Model") => {
-                out.models.push(model(s, crate_name, file)?)
-            }
-            Item::Enum(e) if derives(&e.attrs, "Enum") => out.enums.push(EnumDef {
-                item: snapshot_enum(e),
-            }),
-            Item::Mod(m) => {
-                if let Some((_, inner)) = &m.content {
-                    collect_items(inner, crate_name, file, out)?;
-                }
-            }
-            _ => {}
-        }
-    }
+    let items = SourceItems::from_items(&file.items, crate_name).map_err(|e| {
+        let at = e.span().start();
+        anyhow::anyhow!("{label}:{}:{}: {e}", at.line, at.column + 1)
+    })?;
+    out.models
+        .extend(items.models.into_iter().map(|spec| ModelDef {
+            spec,
+            file: label.to_string(),
+        }));
+    out.enums.extend(items.enums.iter().map(|e| EnumDef {
+        item: snapshot_enum(e),
+    }));
     Ok(())
 }
 
@@ -243,203 +171,11 @@ fn snapshot_enum(e: &syn::ItemEnum) -> syn::ItemEnum {
     item
 }
 
-fn model(s: &syn::ItemStruct, crate_name: &str, file: &str) -> Result<ModelDef> {
-    let ident = s.ident.clone();
-    let mut kind = ModelKind::Tool;
-    let mut table = None;
-    let mut type_name = None;
-    for attr in s.attrs.iter().filter(|a| a.path().is_ident("devlake")) {
-        attr.parse_nested_meta(|meta| {
-            let key = meta
-                .path
-                .get_ident()
-                .map(|i| i.to_string())
-                .unwrap_or_default();
-            match key.as_str() {
-                "tool" => kind = ModelKind::Tool,
-                "scope" => kind = ModelKind::Scope,
-                "connection" => kind = ModelKind::Connection,
-                "scope_config" => kind = ModelKind::ScopeConfig,
-                "domain" => kind = ModelKind::Domain,
-                "plain" => kind = ModelKind::Plain,
-                "table" => table = Some(meta.value()?.parse::<LitStr>()?.value()),
-                "name" => type_name = Some(meta.value()?.parse::<LitStr>()?.value()),
-                _ => {}
-            }
-            Ok(())
-        })
-        .map_err(|e| anyhow::anyhow!("{file}: model {ident}: {e}"))?;
-    }
-    let table = match (table, kind) {
-        (Some(t), _) => t,
-        (None, ModelKind::Plain | ModelKind::Domain) => String::new(),
-        (None, _) => default_table(crate_name, &ident.to_string()),
-    };
-    let mut fields = Vec::new();
-    if let Fields::Named(named) = &s.fields {
-        for f in &named.named {
-            if let Some(field) =
-                field(f).map_err(|e| anyhow::anyhow!("{file}: model {ident}: {e}"))?
-            {
-                fields.push(field);
-            }
-        }
-    }
-    let docs = s.attrs.iter().filter(|a| is_doc(a)).cloned().collect();
-    Ok(ModelDef {
-        ident,
-        kind,
-        table,
-        type_name,
-        fields,
-        docs,
-        file: file.to_string(),
-    })
-}
-
-fn field(f: &syn::Field) -> Result<Option<FieldDef>> {
-    let ident = f.ident.clone().expect("named field");
-    let rust_name = ident.to_string().trim_start_matches("r#").to_string();
-    let mut column = None;
-    let mut primary_key = false;
-    let mut max_length = None;
-    let mut sql_type = None;
-    let mut renamed_from = None;
-    let mut skip = false;
-    for attr in f.attrs.iter().filter(|a| a.path().is_ident("devlake")) {
-        attr.parse_nested_meta(|meta| {
-            let key = meta
-                .path
-                .get_ident()
-                .map(|i| i.to_string())
-                .unwrap_or_default();
-            match key.as_str() {
-                "primary_key" => primary_key = true,
-                "max_length" => {
-                    max_length = Some(meta.value()?.parse::<syn::LitInt>()?.base10_parse()?)
-                }
-                "sql_type" => sql_type = Some(meta.value()?.parse::<LitStr>()?.value()),
-                "column" => column = Some(meta.value()?.parse::<LitStr>()?.value()),
-                "renamed_from" => renamed_from = Some(meta.value()?.parse::<LitStr>()?.value()),
-                "skip" => skip = true,
-                _ => {
-                    if meta.input.peek(syn::Token![=]) {
-                        meta.value()?.parse::<syn::Expr>()?;
-                    }
-                }
-            }
-            Ok(())
-        })?;
-    }
-    if skip {
-        return Ok(None);
-    }
-    let (kind, nullable) = type_kind(&f.ty).ok_or_else(|| {
-        let ty = quote::ToTokens::to_token_stream(&f.ty).to_string();
-        anyhow::anyhow!(
-            "field {rust_name}: unsupported type `{ty}`; a column is String, an integer, f64, bool, DateTime, \
-             Secret, serde_json::Value, Json<T>, Vec<T>, an enum deriving devlake::Enum, or an Option of one"
-        )
-    })?;
-    Ok(Some(FieldDef {
-        ident,
-        column: column.unwrap_or(rust_name),
-        kind,
-        nullable,
-        primary_key,
-        max_length,
-        sql_type,
-        renamed_from,
-        kept_attrs: kept_attributes(f),
-    }))
-}
-
-/// The field's doc comments and its `devlake` attributes minus `source`, `renamed_from`
-/// and `skip`, rebuilt as one `#[devlake(...)]`.
-fn kept_attributes(f: &syn::Field) -> Vec<Attribute> {
-    let mut out: Vec<Attribute> = f.attrs.iter().filter(|a| is_doc(a)).cloned().collect();
-    let mut entries: Vec<proc_macro2::TokenStream> = Vec::new();
-    for attr in f.attrs.iter().filter(|a| a.path().is_ident("devlake")) {
-        let parsed = attr.parse_args_with(
-            syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
-        );
-        if let Ok(list) = parsed {
-            for meta in list {
-                let key = meta
-                    .path()
-                    .get_ident()
-                    .map(|i| i.to_string())
-                    .unwrap_or_default();
-                if !matches!(key.as_str(), "source" | "renamed_from" | "skip") {
-                    entries.push(quote::ToTokens::to_token_stream(&meta));
-                }
-            }
-        }
-    }
-    if !entries.is_empty() {
-        out.push(syn::parse_quote!(#[devlake(#(#entries),*)]));
-    }
-    out
-}
-
-fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
-    match ty {
-        Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
-        Type::Group(g) => last_segment(&g.elem),
-        Type::Paren(p) => last_segment(&p.elem),
-        _ => None,
-    }
-}
-
-fn first_type_arg(seg: &syn::PathSegment) -> Option<&Type> {
-    match &seg.arguments {
-        PathArguments::AngleBracketed(a) => a.args.iter().find_map(|g| match g {
-            GenericArgument::Type(t) => Some(t),
-            _ => None,
-        }),
-        _ => None,
-    }
-}
-
-/// The column type of a Rust type and whether it is an `Option`; `None` if unsupported.
-/// Names that are not known column types are taken for enums deriving `devlake::Enum`;
-/// [`check_enums`] verifies them.
-pub fn type_kind(ty: &Type) -> Option<(TypeKind, bool)> {
-    let seg = last_segment(ty)?;
-    let name = seg.ident.to_string();
-    if name == "Option" {
-        let (kind, _) = type_kind(first_type_arg(seg)?)?;
-        return Some((kind, true));
-    }
-    let kind = match name.as_str() {
-        "String" => TypeKind::String,
-        "i64" | "i32" | "i16" | "i8" | "u64" | "u32" | "u16" | "u8" | "isize" | "usize" => {
-            TypeKind::Integer
-        }
-        "f64" | "f32" => TypeKind::Float,
-        "bool" => TypeKind::Boolean,
-        "DateTime" | "NaiveDateTime" => TypeKind::DateTime,
-        "Secret" => TypeKind::Secret,
-        "Value" | "Json" => TypeKind::Object,
-        "Vec" => {
-            let item = first_type_arg(seg)?;
-            TypeKind::Array(Box::new(type_kind(item)?.0))
-        }
-        _ if matches!(seg.arguments, PathArguments::None)
-            && name.chars().next()?.is_uppercase() =>
-        {
-            TypeKind::Enum(name)
-        }
-        _ => return None,
-    };
-    Some((kind, false))
-}
-
 /// Fails on a field whose type is neither a known column type nor one of the enums.
 pub fn check_enums(models: &[ModelDef], decls: &Declarations) -> Result<()> {
     for m in models {
         for f in &m.fields {
-            let Some(e) = f.kind.enum_name() else {
+            let Some(e) = f.column_kind.enum_name() else {
                 continue;
             };
             if decls.enum_named(e).is_none() {

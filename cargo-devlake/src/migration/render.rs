@@ -1,9 +1,9 @@
 //! The generated files: one migration (snapshot structs + an `up` function) and the
 //! `mod.rs` that lists every migration in version order.
 
-use super::parse::{Declarations, ModelDef, TypeKind};
+use super::parse::{Declarations, ModelDef};
 use super::schema::Change;
-use devlake::model::ModelKind;
+use devlake_schema::{ColumnKind, FieldSpec};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
@@ -27,22 +27,22 @@ fn header(version: u64, name: &str, body: &[&str]) -> TokenStream {
     quote!(#(#![doc = #lines])*)
 }
 
-fn snapshot_type(kind: &TypeKind, nullable: bool) -> TokenStream {
+fn snapshot_type(kind: &ColumnKind, nullable: bool) -> TokenStream {
     // Stable spellings only: a snapshot must not follow later edits of a type alias or of
     // a `Json<T>` payload type, and `i64` or `f64` make the same column as narrower types.
     let inner = match kind {
-        TypeKind::String => quote!(String),
-        TypeKind::Integer => quote!(i64),
-        TypeKind::Float => quote!(f64),
-        TypeKind::Boolean => quote!(bool),
-        TypeKind::DateTime => quote!(devlake::DateTime),
-        TypeKind::Secret => quote!(devlake::Secret),
-        TypeKind::Object => quote!(devlake::serde_json::Value),
-        TypeKind::Array(item) => {
+        ColumnKind::String => quote!(String),
+        ColumnKind::Integer => quote!(i64),
+        ColumnKind::Float => quote!(f64),
+        ColumnKind::Boolean => quote!(bool),
+        ColumnKind::DateTime => quote!(devlake::DateTime),
+        ColumnKind::Secret => quote!(devlake::Secret),
+        ColumnKind::Object => quote!(devlake::serde_json::Value),
+        ColumnKind::Array(item) => {
             let item = snapshot_type(item, false);
             quote!(Vec<#item>)
         }
-        TypeKind::Enum(e) => {
+        ColumnKind::Enum(e) => {
             let e = format_ident!("{e}");
             quote!(#e)
         }
@@ -54,32 +54,32 @@ fn snapshot_type(kind: &TypeKind, nullable: bool) -> TokenStream {
     }
 }
 
-fn kind_ident(kind: ModelKind) -> proc_macro2::Ident {
-    format_ident!(
-        "{}",
-        match kind {
-            ModelKind::Scope => "scope",
-            ModelKind::Connection => "connection",
-            ModelKind::ScopeConfig => "scope_config",
-            ModelKind::Domain => "domain",
-            ModelKind::Plain => "plain",
-            ModelKind::Tool => "tool",
-        }
-    )
+/// The field's doc comments and its `devlake` attributes minus `source`, `renamed_from`
+/// and `skip` (which only matter to the live model), rebuilt as one `#[devlake(...)]`.
+fn kept_attributes(f: &FieldSpec) -> TokenStream {
+    let docs = &f.docs;
+    let entries: Vec<&TokenStream> = f
+        .entries
+        .iter()
+        .filter(|e| !matches!(e.key.as_str(), "source" | "renamed_from" | "skip"))
+        .map(|e| &e.tokens)
+        .collect();
+    let devlake = (!entries.is_empty()).then(|| quote!(#[devlake(#(#entries),*)]));
+    quote!(#(#docs)* #devlake)
 }
 
 /// A frozen copy of a model: same name, kind and columns, its table spelled out.
 fn snapshot_struct(m: &ModelDef) -> TokenStream {
     let ident = &m.ident;
     let docs = &m.docs;
-    let kind = kind_ident(m.kind);
+    let kind = format_ident!("{}", m.kind.as_str());
     let table = &m.table;
-    let name = m.type_name.as_ref().map(|n| quote!(, name = #n));
+    let name = m.name.as_ref().map(|n| quote!(, name = #n));
     let fields = m.fields.iter().map(|f| {
-        let attrs = &f.kept_attrs;
+        let attrs = kept_attributes(f);
         let fid = &f.ident;
-        let ty = snapshot_type(&f.kind, f.nullable);
-        quote!(#(#attrs)* pub #fid: #ty)
+        let ty = snapshot_type(&f.column_kind, f.nullable);
+        quote!(#attrs pub #fid: #ty)
     });
     quote! {
         #(#docs)*
@@ -136,7 +136,7 @@ pub fn migration_file(
     let mut enums: Vec<&str> = Vec::new();
     for m in &created {
         for f in &m.fields {
-            if let Some(e) = f.kind.enum_name() {
+            if let Some(e) = f.column_kind.enum_name() {
                 if !enums.contains(&e) {
                     enums.push(e);
                 }

@@ -94,7 +94,7 @@ pub fn migration_files(
         let file = parse::parse_file(&path)?;
         let mut snapshots = Declarations::default();
         let label = path.display().to_string();
-        parse::collect_items(&file.items, crate_name, &label, &mut snapshots)?;
+        parse::collect_items(&file, crate_name, &label, &mut snapshots)?;
         let mut reader = OpReader {
             snapshots: &snapshots,
             ops: Vec::new(),

@@ -1,11 +1,12 @@
 //! What the models need against what the migrations build: the changes a new migration
 //! must make.
 
-use super::parse::{ModelDef, TypeKind};
+use super::parse::ModelDef;
 use super::replay::State;
 use devlake::db::Dialect;
 use devlake::migration::{column_type_of, dialect_sql_type, BASE_COLUMNS};
 use devlake::model::{columns::common_columns, ColumnType, EnumInfo, Field};
+use devlake_schema::{ColumnKind, FieldSpec};
 
 /// A column: name and type in the migration vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,30 +33,26 @@ static ANY_ENUM: EnumInfo = EnumInfo {
     db_names: &[],
 };
 
-/// The migration type of a declared field: the runtime's own rule, fed the field's parts.
-pub fn field_type(
-    kind: &TypeKind,
-    max_length: Option<u32>,
-    primary_key: bool,
-    sql_type: Option<&str>,
-) -> String {
-    if let Some(t) = sql_type {
-        return t.to_string();
+/// The migration type of a declared field: the runtime's own rule, fed the field's parts
+/// (the column kind stands for the `ColumnValue::TYPE` the compiled model would have).
+pub fn field_type(f: &FieldSpec) -> String {
+    if let Some(t) = &f.sql_type {
+        return t.clone();
     }
-    let column_type = match kind {
-        TypeKind::String => ColumnType::String,
-        TypeKind::Integer => ColumnType::Integer,
-        TypeKind::Float => ColumnType::Float,
-        TypeKind::Boolean => ColumnType::Boolean,
-        TypeKind::DateTime => ColumnType::DateTime,
-        TypeKind::Secret => ColumnType::Secret,
-        TypeKind::Object => ColumnType::Object,
-        TypeKind::Array(_) => ColumnType::Array(None),
-        TypeKind::Enum(_) => ColumnType::Enum(&ANY_ENUM),
+    let column_type = match &f.column_kind {
+        ColumnKind::String => ColumnType::String,
+        ColumnKind::Integer => ColumnType::Integer,
+        ColumnKind::Float => ColumnType::Float,
+        ColumnKind::Boolean => ColumnType::Boolean,
+        ColumnKind::DateTime => ColumnType::DateTime,
+        ColumnKind::Secret => ColumnType::Secret,
+        ColumnKind::Object => ColumnType::Object,
+        ColumnKind::Array(_) => ColumnType::Array(None),
+        ColumnKind::Enum(_) => ColumnType::Enum(&ANY_ENUM),
     };
     column_type_of(&Field {
-        max_length,
-        primary_key,
+        max_length: f.max_length,
+        primary_key: f.primary_key,
         ..Field::new("", "", column_type)
     })
 }
@@ -71,17 +68,17 @@ fn is_base(name: &str) -> bool {
 /// replaces a framework column of the same name), as the runtime lays them out.
 pub fn model_columns(m: &ModelDef) -> Vec<Column> {
     let declared = |name: &str| m.fields.iter().any(|f| f.column == name);
-    let mut out: Vec<Column> = common_columns(m.kind)
+    let mut out: Vec<Column> = common_columns(m.model_kind())
         .iter()
         .filter(|c| !is_base(c.name) && !declared(c.name))
         .map(|c| Column::new(c.name, &column_type_of(c)))
         .collect();
-    out.extend(m.fields.iter().filter(|f| !is_base(&f.column)).map(|f| {
-        Column::new(
-            &f.column,
-            &field_type(&f.kind, f.max_length, f.primary_key, f.sql_type.as_deref()),
-        )
-    }));
+    out.extend(
+        m.fields
+            .iter()
+            .filter(|f| !is_base(&f.column))
+            .map(|f| Column::new(&f.column, &field_type(f))),
+    );
     out
 }
 

@@ -12,7 +12,7 @@ mod snapshot_20261129000001 {
     use devlake::prelude::*;
 
     #[derive(devlake::Model)]
-    #[devlake(connection)]
+    #[devlake(connection, table = "_tool_azuredevops_azuredevopsconnections")]
     pub struct AzureDevOpsConnection {
         pub token: Secret,
         pub organization: Option<String>,

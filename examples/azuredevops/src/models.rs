@@ -15,7 +15,8 @@ pub const DEFAULT_VSSPS_URL: &str = "https://app.vssps.visualstudio.com/";
 
 /// A connection: a personal access token, optionally limited to one organization.
 #[derive(Debug, Clone, devlake::Model)]
-#[devlake(connection)]
+// The Python plugin's table name: the derived one would now drop the plugin-name prefix.
+#[devlake(connection, table = "_tool_azuredevops_azuredevopsconnections")]
 pub struct AzureDevOpsConnection {
     /// The personal access token (sent as HTTP Basic authentication, user empty).
     pub token: Secret,

@@ -1,15 +1,17 @@
 //! Derive macros for the `devlake` runtime.
 //!
 //! Use them through the runtime's re-exports (`devlake::Model`, `devlake::Enum`); the
-//! generated code refers to `::devlake` paths. The attribute reference is the derives' own
+//! generated code refers to `::devlake` paths. What a model's attributes and field types
+//! mean is read by `devlake-schema`, which `cargo devlake migration add` uses too; this
+//! crate only writes code from that reading. The attribute reference is the derives' own
 //! documentation ([`macro@Model`], [`macro@Enum`]), which rustdoc also shows on the re-exports;
 //! its examples run as this crate's doctests.
 
-use heck::{ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase};
+use devlake_schema::{EnumSpec, Kind, ModelSpec};
 use proc_macro::TokenStream;
-use proc_macro2::{Span, TokenStream as TokenStream2};
-use quote::{quote, ToTokens};
-use syn::{parse_macro_input, spanned::Spanned, Data, DeriveInput, Fields, LitStr};
+use proc_macro2::TokenStream as TokenStream2;
+use quote::quote;
+use syn::{parse_macro_input, DeriveInput};
 
 /// Derives `devlake::model::Model` for a struct: each named field is a column, and the
 /// derive generates the model's static descriptor (columns, JSON schema facts) and its
@@ -34,7 +36,9 @@ use syn::{parse_macro_input, spanned::Spanned, Data, DeriveInput, Fields, LitStr
 ///
 /// At most one; it decides the framework's columns and the table name.
 /// - `tool`: what a stream extracts; table `_tool_<crate>_<plural of the type name>`,
-///   keyed by `connection_id` plus the fields marked `primary_key` (at least one).
+///   keyed by `connection_id` plus the fields marked `primary_key` (at least one). A type
+///   name starting with the plugin's (crate's) name loses it, as DevLake's own tables do:
+///   `TrackrIssue` in crate `trackr` is `_tool_trackr_issues` (see `table` below).
 /// - `scope`: the plugin's tool scope (a repo, a board); `connection`: its connection;
 ///   `scope_config`: its scope config. Tables named like a tool model's.
 /// - `domain`: one of DevLake's domain tables; needs `table = "..."`.
@@ -77,7 +81,16 @@ use syn::{parse_macro_input, spanned::Spanned, Data, DeriveInput, Fields, LitStr
 /// ## `table = "..."`
 ///
 /// The table's name instead of the derived one; required on a `domain` model (DevLake's
-/// name), optional on the others.
+/// name), optional on the others, and always used as written.
+///
+/// The derived name is `_tool_<crate>_<plural of the lowercased type name>`, `<crate>`
+/// being the crate name with `-` as `_`. A type name that starts with the crate name
+/// (compared ignoring case and the crate name's `_`) loses that prefix when what remains
+/// starts a new word: in crate `trackr`, `TrackrIssue` is `_tool_trackr_issues` and
+/// `TrackrIssueComment` `_tool_trackr_issuecomments`, while `Trackrissue` and `Trackr`
+/// keep their names (`_tool_trackr_trackrissues`, `_tool_trackr_trackrs`); in crate
+/// `my-plugin`, `MyPluginIssue` is `_tool_my_plugin_issues`. Pin a table's name with
+/// `table` to keep it when a type is renamed (or to keep a name given by an older rule).
 ///
 /// ```
 /// #[derive(Debug, Clone, devlake::Model)]
@@ -328,8 +341,11 @@ use syn::{parse_macro_input, spanned::Spanned, Data, DeriveInput, Fields, LitStr
 /// Each is an error on the attribute at fault that says what is wrong and how to fix it
 /// (the runtime's `tests/compile-fail/` holds one case each): a tool model without a
 /// `primary_key`; two fields on one column or one JSON name; an unknown attribute or kind; a `source` that
-/// is not a JSON pointer; a `default` that is not JSON; a generic, tuple or enum type;
-/// more than one kind; a `domain` model without `table`.
+/// is not a JSON pointer; a `default` that is not JSON; a field type no column holds (`i8`,
+/// `isize`, `usize`, a map, a tuple, ...); a generic, tuple or enum type; more than one
+/// kind; a `domain` model without `table`. `cargo devlake migration add` reads models with
+/// the same rules (the `devlake-schema` crate) and refuses the same mistakes with the same
+/// messages, naming the file and line.
 ///
 /// ```compile_fail
 /// #[derive(devlake::Model)]
@@ -417,274 +433,28 @@ pub fn derive_enum(input: TokenStream) -> TokenStream {
 /// Name of the crate being compiled, as DevLake's tool tables and domain ids use it
 /// (pydevlake uses the plugin's folder name; a crate name is the Rust equivalent).
 fn crate_name() -> String {
-    std::env::var("CARGO_CRATE_NAME")
+    let name = std::env::var("CARGO_CRATE_NAME")
         .or_else(|_| std::env::var("CARGO_PKG_NAME"))
-        .unwrap_or_default()
-        .replace('-', "_")
+        .unwrap_or_default();
+    devlake_schema::plugin_name(&name)
 }
 
-/// English plural of a lowercased type name, the way pydevlake's `inflect` names tool tables.
-fn plural(word: &str) -> String {
-    pluralizer::pluralize(word, 2, false)
-}
-
-#[derive(Default)]
-struct ContainerAttrs {
-    /// The kind, and the `#[devlake(...)]` attribute that names it (errors point there).
-    kind: Option<(String, syn::Attribute)>,
-    table: Option<String>,
-    name: Option<String>,
-    /// The case rule's literal (errors point there).
-    rename_all: Option<LitStr>,
-}
-
-fn container_attrs(attrs: &[syn::Attribute], allow_kind: bool) -> syn::Result<ContainerAttrs> {
-    let mut out = ContainerAttrs::default();
-    for attr in attrs.iter().filter(|a| a.path().is_ident("devlake")) {
-        attr.parse_nested_meta(|meta| {
-            let ident = meta
-                .path
-                .get_ident()
-                .map(|i| i.to_string())
-                .unwrap_or_default();
-            match ident.as_str() {
-                "tool" | "scope" | "connection" | "scope_config" | "domain" | "plain"
-                    if allow_kind =>
-                {
-                    if out.kind.is_some() {
-                        return Err(meta.error("a model has exactly one kind"));
-                    }
-                    out.kind = Some((ident, attr.clone()));
-                }
-                "table" if allow_kind => out.table = Some(meta.value()?.parse::<LitStr>()?.value()),
-                "name" if allow_kind => out.name = Some(meta.value()?.parse::<LitStr>()?.value()),
-                "rename_all" if !allow_kind => {
-                    let lit = meta.value()?.parse::<LitStr>()?;
-                    // checked here too, so that an enum without variants is refused as well
-                    apply_case(&lit, "Check")?;
-                    out.rename_all = Some(lit)
-                }
-                _ => {
-                    return Err(meta.error(if allow_kind {
-                        "unknown devlake attribute; expected one of: tool, scope, connection, \
-                         scope_config, domain, plain, table = \"...\", name = \"...\""
-                    } else {
-                        "unknown devlake attribute; expected rename_all = \"...\""
-                    }))
-                }
-            }
-            Ok(())
-        })?;
-    }
-    Ok(out)
-}
-
-#[derive(Default)]
-struct FieldAttrs {
-    primary_key: bool,
-    auto_increment: Option<bool>,
-    max_length: Option<u32>,
-    source: Option<String>,
-    rename: Option<String>,
-    /// The `rename = "..."` literal, where a duplicate-JSON-name error points.
-    rename_lit: Option<LitStr>,
-    column: Option<String>,
-    /// The `column = "..."` literal, where a duplicate-column error points.
-    column_lit: Option<LitStr>,
-    default_json: Option<String>,
-    default_trait: bool,
-    description: Option<String>,
-    renamed_from: Option<String>,
-    sql_type: Option<String>,
-    skip: bool,
-}
-
-fn field_attrs(attrs: &[syn::Attribute]) -> syn::Result<FieldAttrs> {
-    let mut out = FieldAttrs::default();
-    for attr in attrs {
-        if attr.path().is_ident("doc") && out.description.is_none() {
-            if let syn::Meta::NameValue(nv) = &attr.meta {
-                if let syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(s),
-                    ..
-                }) = &nv.value
-                {
-                    out.description = Some(s.value().trim().to_string());
-                }
-            }
-        }
-    }
-    for attr in attrs.iter().filter(|a| a.path().is_ident("devlake")) {
-        attr.parse_nested_meta(|meta| {
-            let ident = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
-            match ident.as_str() {
-                "primary_key" => out.primary_key = true,
-                "auto_increment" => {
-                    out.auto_increment = Some(if meta.input.peek(syn::Token![=]) {
-                        meta.value()?.parse::<syn::LitBool>()?.value
-                    } else {
-                        true
-                    })
-                }
-                "max_length" => out.max_length = Some(meta.value()?.parse::<syn::LitInt>()?.base10_parse()?),
-                "source" => {
-                    let lit = meta.value()?.parse::<LitStr>()?;
-                    check_json_pointer(&lit)?;
-                    out.source = Some(lit.value())
-                }
-                "rename" => {
-                    let lit = meta.value()?.parse::<LitStr>()?;
-                    out.rename = Some(lit.value());
-                    out.rename_lit = Some(lit);
-                }
-                "column" => {
-                    let lit = meta.value()?.parse::<LitStr>()?;
-                    out.column = Some(lit.value());
-                    out.column_lit = Some(lit);
-                }
-                "default" => {
-                    if meta.input.peek(syn::Token![=]) {
-                        let lit = meta.value()?.parse::<LitStr>()?;
-                        let text = lit.value();
-                        if !is_plausible_json(&text) {
-                            return Err(syn::Error::new(lit.span(), "default must be a JSON literal, e.g. \"\\\"default\\\"\", \"0\" or \"[]\""));
-                        }
-                        out.default_json = Some(text)
-                    } else {
-                        out.default_trait = true
-                    }
-                }
-                "description" => out.description = Some(meta.value()?.parse::<LitStr>()?.value()),
-                "renamed_from" => out.renamed_from = Some(meta.value()?.parse::<LitStr>()?.value()),
-                "sql_type" => out.sql_type = Some(meta.value()?.parse::<LitStr>()?.value()),
-                "skip" => out.skip = true,
-                _ => return Err(meta.error("unknown devlake field attribute; expected one of: primary_key, auto_increment, max_length = N, source = \"/json/pointer\", rename = \"jsonName\", column = \"name\", default, default = \"<json>\", description = \"...\", renamed_from = \"old_column\", sql_type = \"...\", skip")),
-            }
-            Ok(())
-        })?;
-    }
-    Ok(out)
-}
-
-/// Checks that `source = "..."` is an RFC 6901 JSON pointer: empty (the whole record) or
-/// `/`-separated keys in which `~` only starts the escapes `~0` (`~`) and `~1` (`/`).
-fn check_json_pointer(lit: &LitStr) -> syn::Result<()> {
-    let v = lit.value();
-    // `input:/id` points into the raw row's input (a substream's parent), not the record.
-    let pointer = v.strip_prefix("input:").unwrap_or(&v);
-    if !pointer.is_empty() && !pointer.starts_with('/') {
-        return Err(syn::Error::new_spanned(
-            lit,
-            format!(
-                "source {v:?} is not a JSON pointer (RFC 6901): it must start with '/', \
-                 e.g. source = \"/contactInfo/address\""
-            ),
-        ));
-    }
-    let mut chars = pointer.chars();
-    while let Some(c) = chars.next() {
-        if c == '~' && !matches!(chars.next(), Some('0' | '1')) {
-            return Err(syn::Error::new_spanned(
-                lit,
-                format!(
-                    "source {v:?} is not a JSON pointer (RFC 6901): '~' must be followed by \
-                     0 or 1; write a key's '~' as ~0 and its '/' as ~1"
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Records that `field` takes `key` (a column, a JSON name, an enum value); a second field
-/// taking the same key is an error at `at`, naming both fields and the attribute that fixes it.
-fn claim(
-    seen: &mut Vec<(String, String)>,
-    key: &str,
-    field: &str,
-    at: &dyn ToTokens,
-    what: &str,
-    fix: &str,
-) -> syn::Result<()> {
-    if let Some((_, first)) = seen.iter().find(|(k, _)| k == key) {
-        return Err(syn::Error::new_spanned(
-            at,
-            format!(
-                "duplicate {what} `{key}`: `{first}` and `{field}` both map to it; \
-                 give one of them another with {fix}"
-            ),
-        ));
-    }
-    seen.push((key.to_string(), field.to_string()));
-    Ok(())
-}
-
-/// Cheap syntactic check so that a typo in `default = "..."` fails at compile time, not at
-/// plugin-info time. The runtime parses it for real.
-fn is_plausible_json(text: &str) -> bool {
-    let t = text.trim();
-    matches!(t, "true" | "false" | "null")
-        || t.parse::<f64>().is_ok()
-        || (t.starts_with('"') && t.ends_with('"') && t.len() >= 2)
-        || (t.starts_with('[') && t.ends_with(']'))
-        || (t.starts_with('{') && t.ends_with('}'))
-}
-
+/// The code for a model: the schema crate reads the struct (the grammar, the types, the
+/// table name, every check); this only writes its descriptor and codecs.
 fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
-    if !input.generics.params.is_empty() {
-        return Err(syn::Error::new(
-            input.generics.span(),
-            "devlake models cannot be generic: each one maps to one table",
-        ));
-    }
-    let ident = &input.ident;
-    let attrs = container_attrs(&input.attrs, true)?;
-    let fields = match &input.data {
-        Data::Struct(s) => match &s.fields {
-            Fields::Named(named) => named.named.iter().collect::<Vec<_>>(),
-            Fields::Unit => Vec::new(),
-            Fields::Unnamed(_) => {
-                return Err(syn::Error::new(
-                    input.span(),
-                    "devlake models need named fields (each field is a column)",
-                ))
-            }
-        },
-        _ => {
-            return Err(syn::Error::new(
-                input.span(),
-                "#[derive(Model)] works on structs; use #[derive(devlake::Enum)] for enums",
-            ))
-        }
-    };
-    let (kind, kind_attr) = match attrs.kind {
-        Some((kind, attr)) => (kind, Some(attr)),
-        None => ("tool".to_string(), None),
-    };
-    let kind_tokens = match kind.as_str() {
-        "tool" => quote!(::devlake::model::ModelKind::Tool),
-        "scope" => quote!(::devlake::model::ModelKind::Scope),
-        "connection" => quote!(::devlake::model::ModelKind::Connection),
-        "scope_config" => quote!(::devlake::model::ModelKind::ScopeConfig),
-        "domain" => quote!(::devlake::model::ModelKind::Domain),
-        _ => quote!(::devlake::model::ModelKind::Plain),
-    };
     let crate_name = crate_name();
-    let type_name = attrs.name.unwrap_or_else(|| ident.to_string());
-    let table =
-        match (&attrs.table, kind.as_str()) {
-            (Some(t), _) => t.clone(),
-            (None, "domain") => return Err(syn::Error::new(
-                ident.span(),
-                "domain models need #[devlake(domain, table = \"...\")] with DevLake's table name",
-            )),
-            (None, "plain") => String::new(),
-            (None, _) => format!(
-                "_tool_{}_{}",
-                crate_name,
-                plural(&ident.to_string().to_lowercase())
-            ),
-        };
+    let spec = ModelSpec::parse(&input, &crate_name)?;
+    let ident = &spec.ident;
+    let kind_tokens = match spec.kind {
+        Kind::Tool => quote!(::devlake::model::ModelKind::Tool),
+        Kind::Scope => quote!(::devlake::model::ModelKind::Scope),
+        Kind::Connection => quote!(::devlake::model::ModelKind::Connection),
+        Kind::ScopeConfig => quote!(::devlake::model::ModelKind::ScopeConfig),
+        Kind::Domain => quote!(::devlake::model::ModelKind::Domain),
+        Kind::Plain => quote!(::devlake::model::ModelKind::Plain),
+    };
+    let type_name = spec.type_name();
+    let table = &spec.table;
 
     let mut descs = Vec::new();
     let mut to_values = Vec::new();
@@ -692,72 +462,35 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
     let mut from_json = Vec::new();
     let mut to_json = Vec::new();
     let mut pk_parts = Vec::new();
-    let mut index = 0usize;
-    let mut skipped = Vec::new();
-    // (column or JSON name, the field that took it), to refuse a second field on either
-    let mut seen_columns = Vec::new();
-    let mut seen_json_names = Vec::new();
-    for f in &fields {
-        let fident = f.ident.as_ref().expect("named field");
-        let fa = field_attrs(&f.attrs)?;
-        if fa.skip {
-            skipped.push(quote!(#fident: ::core::default::Default::default()));
-            continue;
-        }
+    let skipped: Vec<TokenStream2> = spec
+        .skipped
+        .iter()
+        .map(|f| quote!(#f: ::core::default::Default::default()))
+        .collect();
+    for (index, f) in spec.fields.iter().enumerate() {
+        let fident = &f.ident;
         let ty = &f.ty;
-        let raw_name = fident.to_string();
-        let rust_name = raw_name.trim_start_matches("r#").to_string();
-        let column = fa.column.clone().unwrap_or_else(|| rust_name.clone());
-        let at_column: &dyn ToTokens = match &fa.column_lit {
-            Some(lit) => lit,
-            None => fident,
-        };
-        claim(
-            &mut seen_columns,
-            &column,
-            &rust_name,
-            at_column,
-            "column",
-            "#[devlake(column = \"...\")]",
-        )?;
-        let json_name = fa.rename.clone().unwrap_or_else(|| {
-            if rust_name.starts_with('_') {
-                rust_name.clone()
-            } else {
-                rust_name.to_lower_camel_case()
-            }
-        });
-        let at_json: &dyn ToTokens = match &fa.rename_lit {
-            Some(lit) => lit,
-            None => fident,
-        };
-        claim(
-            &mut seen_json_names,
-            &json_name,
-            &rust_name,
-            at_json,
-            "JSON name",
-            "#[devlake(rename = \"...\")]",
-        )?;
-        let pk = fa.primary_key;
+        let column = &f.column;
+        let json_name = &f.json_name;
+        let pk = f.primary_key;
         let opt_str = |o: &Option<String>| match o {
             Some(s) => quote!(::core::option::Option::Some(#s)),
             None => quote!(::core::option::Option::None),
         };
-        let source = opt_str(&fa.source);
-        let default_json = opt_str(&fa.default_json);
-        let description = opt_str(&fa.description);
-        let renamed_from = opt_str(&fa.renamed_from);
-        let sql_type = opt_str(&fa.sql_type);
-        let max_length = match fa.max_length {
+        let source = opt_str(&f.source);
+        let default_json = opt_str(&f.default_json);
+        let description = opt_str(&f.description);
+        let renamed_from = opt_str(&f.renamed_from);
+        let sql_type = opt_str(&f.sql_type);
+        let max_length = match f.max_length {
             Some(n) => quote!(::core::option::Option::Some(#n)),
             None => quote!(::core::option::Option::None),
         };
-        let auto_increment = match fa.auto_increment {
+        let auto_increment = match f.auto_increment {
             Some(b) => quote!(::core::option::Option::Some(#b)),
             None => quote!(::core::option::Option::None),
         };
-        let has_default = fa.default_trait || fa.default_json.is_some();
+        let has_default = f.has_default();
         descs.push(quote! {
             ::devlake::model::Field {
                 name: #column,
@@ -777,7 +510,7 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
         });
         to_values.push(quote!(out.push(::devlake::model::ColumnValue::to_value(&self.#fident));));
         from_values.push(quote!(#fident: ::devlake::model::codec::from_value(values.next(), DESCRIPTOR, #index)?,));
-        let fallback = if fa.default_trait {
+        let fallback = if f.default_trait {
             quote!(::core::option::Option::Some(
                 ::core::default::Default::default
             ))
@@ -789,19 +522,6 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
         if pk {
             pk_parts.push(quote!(::devlake::model::ColumnValue::key_string(&self.#fident)));
         }
-        index += 1;
-    }
-
-    if kind == "tool" && pk_parts.is_empty() {
-        let message = format!(
-            "tool model `{ident}` has no primary key: mark the tool's id field with \
-             #[devlake(primary_key)] (the framework keys the table by connection_id plus it), \
-             or declare the struct #[devlake(plain)] if it is not a table"
-        );
-        return Err(match kind_attr {
-            Some(attr) => syn::Error::new_spanned(attr, message),
-            None => syn::Error::new_spanned(ident, message),
-        });
     }
 
     Ok(quote! {
@@ -861,107 +581,13 @@ fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
     })
 }
 
-/// `variant` spelled by the `rename_all` rule `rule`; an unknown rule is an error on its literal.
-fn apply_case(rule: &LitStr, variant: &str) -> syn::Result<String> {
-    Ok(match rule.value().as_str() {
-        "snake_case" => variant.to_snake_case(),
-        "lowercase" => variant.to_lowercase(),
-        "UPPERCASE" => variant.to_uppercase(),
-        "SCREAMING_SNAKE_CASE" => variant.to_shouty_snake_case(),
-        "camelCase" => variant.to_lower_camel_case(),
-        "PascalCase" => variant.to_string(),
-        other => {
-            return Err(syn::Error::new_spanned(
-                rule,
-                format!(
-                    "unknown rename_all rule {other:?}; use one of: snake_case, lowercase, \
-                     UPPERCASE, SCREAMING_SNAKE_CASE, camelCase, PascalCase"
-                ),
-            ))
-        }
-    })
-}
-
+/// The code for an enum: the schema crate reads its values and stored names.
 fn expand_enum(input: DeriveInput) -> syn::Result<TokenStream2> {
-    let ident = &input.ident;
-    let attrs = container_attrs(&input.attrs, false)?;
-    let rule = attrs
-        .rename_all
-        .unwrap_or_else(|| LitStr::new("snake_case", Span::call_site()));
-    let data = match &input.data {
-        Data::Enum(e) => e,
-        _ => {
-            return Err(syn::Error::new(
-                input.span(),
-                "#[derive(devlake::Enum)] works on fieldless enums",
-            ))
-        }
-    };
-    let mut variants = Vec::new();
-    let mut values = Vec::new();
-    let mut db_names = Vec::new();
-    // (value or stored name, the variant that took it)
-    let mut seen = Vec::new();
-    for v in &data.variants {
-        if !matches!(v.fields, Fields::Unit) {
-            return Err(syn::Error::new(
-                v.span(),
-                "devlake enums are fieldless: each variant is one stored value",
-            ));
-        }
-        let mut value = apply_case(&rule, &v.ident.to_string())?;
-        let mut db = v.ident.to_string().to_shouty_snake_case();
-        let (mut value_lit, mut db_lit) = (None, None);
-        for attr in v.attrs.iter().filter(|a| a.path().is_ident("devlake")) {
-            attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident("value") {
-                    let lit = meta.value()?.parse::<LitStr>()?;
-                    value = lit.value();
-                    value_lit = Some(lit);
-                } else if meta.path.is_ident("db") {
-                    let lit = meta.value()?.parse::<LitStr>()?;
-                    db = lit.value();
-                    db_lit = Some(lit);
-                } else {
-                    return Err(meta.error(
-                        "unknown devlake variant attribute; expected value = \"...\" or db = \"...\"",
-                    ));
-                }
-                Ok(())
-            })?;
-        }
-        // Both spellings parse back (`FromStr`), so each must name one variant only.
-        let variant = v.ident.to_string();
-        let at_value: &dyn ToTokens = match &value_lit {
-            Some(lit) => lit,
-            None => &v.ident,
-        };
-        claim(
-            &mut seen,
-            &value,
-            &variant,
-            at_value,
-            "value",
-            "#[devlake(value = \"...\")]",
-        )?;
-        let at_db: &dyn ToTokens = match &db_lit {
-            Some(lit) => lit,
-            None => &v.ident,
-        };
-        if db != value {
-            claim(
-                &mut seen,
-                &db,
-                &variant,
-                at_db,
-                "stored name",
-                "#[devlake(db = \"...\")]",
-            )?;
-        }
-        variants.push(v.ident.clone());
-        values.push(value);
-        db_names.push(db);
-    }
+    let spec = EnumSpec::parse(&input)?;
+    let ident = &spec.ident;
+    let variants: Vec<&syn::Ident> = spec.variants.iter().map(|v| &v.ident).collect();
+    let values: Vec<&str> = spec.variants.iter().map(|v| v.value.as_str()).collect();
+    let db_names: Vec<&str> = spec.variants.iter().map(|v| v.db.as_str()).collect();
     let name = ident.to_string();
     Ok(quote! {
         impl #ident {

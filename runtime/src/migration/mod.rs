@@ -71,7 +71,9 @@ pub use exec::{
     HISTORY_TABLE,
 };
 pub use inspect::{model_columns_match, schema_differences};
-pub use types::{column_type_of, dialect_sql_type, table_columns, TableColumn, BASE_COLUMNS};
+pub use types::{
+    column_name, column_type_of, dialect_sql_type, table_columns, TableColumn, BASE_COLUMNS,
+};
 pub use version::{assert_versions_increase, check, check_version, VersionError};
 
 use crate::model::{Model, ModelInfo};

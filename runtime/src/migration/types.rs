@@ -105,7 +105,12 @@ pub fn column_type_of(field: &Field) -> String {
 
 /// gorm's column name for a schema property: `strings.Title` then snake_case
 /// (`connectionId` -> `connection_id`), keeping leading underscores.
-fn column_name(property: &str) -> String {
+///
+/// ```
+/// assert_eq!(devlake::migration::column_name("scopeConfigId"), "scope_config_id");
+/// assert_eq!(devlake::migration::column_name("_raw_data_params"), "_raw_data_params");
+/// ```
+pub fn column_name(property: &str) -> String {
     let trimmed = property.trim_start_matches('_');
     let lead = &property[..property.len() - trimmed.len()];
     format!("{lead}{}", trimmed.to_snake_case())

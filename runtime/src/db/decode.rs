@@ -101,39 +101,6 @@ fn decode_err(col: &str, e: sqlx::Error) -> DbError {
     DbError::Decode(format!("column {col}: {e}"))
 }
 
-pub(crate) fn sqlite_row(row: &sqlx::sqlite::SqliteRow) -> Result<Vec<Value>, DbError> {
-    (0..row.len())
-        .map(|i| {
-            let raw = row
-                .try_get_raw(i)
-                .map_err(|e| decode_err(row.column(i).name(), e))?;
-            if raw.is_null() {
-                return Ok(Value::Null);
-            }
-            let ty = raw.type_info().name().to_ascii_uppercase();
-            let name = row.column(i).name();
-            Ok(match ty.as_str() {
-                "INTEGER" | "BOOLEAN" | "INT8" | "BIGINT" => Value::Int(
-                    row.try_get_unchecked::<i64, _>(i)
-                        .map_err(|e| decode_err(name, e))?,
-                ),
-                "REAL" | "NUMERIC" | "FLOAT" | "DOUBLE" => Value::Float(
-                    row.try_get_unchecked::<f64, _>(i)
-                        .map_err(|e| decode_err(name, e))?,
-                ),
-                "BLOB" => Value::Bytes(
-                    row.try_get_unchecked::<Vec<u8>, _>(i)
-                        .map_err(|e| decode_err(name, e))?,
-                ),
-                _ => Value::Text(
-                    row.try_get_unchecked::<String, _>(i)
-                        .map_err(|e| decode_err(name, e))?,
-                ),
-            })
-        })
-        .collect()
-}
-
 pub(crate) fn mysql_row(row: &sqlx::mysql::MySqlRow) -> Result<Vec<Value>, DbError> {
     (0..row.len())
         .map(|i| {

@@ -148,7 +148,10 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, at: usize, v: &Value) -> rusqlite::R
         Value::Int(i) => stmt.raw_bind_parameter(at, *i),
         Value::Float(f) => stmt.raw_bind_parameter(at, *f),
         Value::Text(s) => stmt.raw_bind_parameter(at, s.as_str()),
-        Value::DateTime(d) => stmt.raw_bind_parameter(at, super::decode::sqlite_datetime(d)),
+        Value::DateTime(d) => match super::decode::SqliteTime::of(d) {
+            Some(t) => stmt.raw_bind_parameter(at, t.as_str()),
+            None => stmt.raw_bind_parameter(at, super::decode::sqlite_datetime(d)),
+        },
         Value::Json(j) => stmt.raw_bind_parameter(at, j.to_string()),
         Value::Bytes(b) => stmt.raw_bind_parameter(at, b.as_slice()),
     }

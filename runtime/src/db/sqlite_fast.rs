@@ -99,44 +99,66 @@ fn db_error(sql: &str, e: rusqlite::Error, waited: Duration, limit: Option<Durat
     DbError::query(statement_context(sql), source)
 }
 
-/// Runs `f` on the connection's own handle, on this thread. The busy timeout is cut to the
-/// statement timeout (plus the guard's grace, as on the sqlx path) when that is shorter.
+/// Runs `f` on the connection's own handle, on this thread.
+///
+/// `f` runs without SQLite's busy handler: waiting for another connection's lock on this
+/// thread would block every task of the process, the other connection's included (two
+/// scopes run at once in one process), so a busy database is waited for here, between
+/// attempts, asynchronously: `f` runs again after a pause (a failed batch has rolled its
+/// savepoint back) until the busy timeout, or the statement timeout (plus the guard's
+/// grace, as on the sqlx path) when that is shorter, has passed.
 async fn with_handle<R>(
     conn: &mut sqlx::SqliteConnection,
     sql: &str,
     limit: Option<Duration>,
-    f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R>,
+    mut f: impl FnMut(&rusqlite::Connection) -> rusqlite::Result<R>,
 ) -> Result<R, DbError> {
-    let mut locked = conn
-        .lock_handle()
-        .await
-        .map_err(|e| DbError::query(statement_context(sql), e))?;
-    let raw = locked.as_raw_handle();
-    // SAFETY: `raw` is the open handle of this connection. While `locked` lives, sqlx's
-    // worker thread makes no call on it or its statements (`LockedSqliteHandle`), and
-    // `locked` outlives `handle`, which is dropped at the end of this block. The
-    // `rusqlite::Connection` made by `from_handle` does not own the handle: dropping it
-    // finalizes only the statements it prepared itself and never closes the database.
-    // Both crates link the same libsqlite3-sys (one SQLite library per process).
-    let result = unsafe {
-        let handle = match rusqlite::Connection::from_handle(raw.as_ptr()) {
-            Ok(h) => h,
-            Err(e) => return Err(db_error(sql, e, Duration::ZERO, None)),
+    let patience = limit
+        .map(|l| l + GUARD_GRACE)
+        .filter(|l| *l < BUSY_TIMEOUT)
+        .unwrap_or(BUSY_TIMEOUT);
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let mut locked = conn
+            .lock_handle()
+            .await
+            .map_err(|e| DbError::query(statement_context(sql), e))?;
+        let raw = locked.as_raw_handle();
+        // SAFETY: `raw` is the open handle of this connection. While `locked` lives,
+        // sqlx's worker thread makes no call on it or its statements
+        // (`LockedSqliteHandle`), and `locked` outlives `handle`, which is dropped at the
+        // end of this block. The `rusqlite::Connection` made by `from_handle` does not own
+        // the handle: dropping it finalizes only the statements it prepared itself and
+        // never closes the database. Both crates link the same libsqlite3-sys (one SQLite
+        // library per process).
+        let result = unsafe {
+            match rusqlite::Connection::from_handle(raw.as_ptr()) {
+                Ok(handle) => {
+                    let _ = handle.busy_timeout(Duration::ZERO);
+                    let result = f(&handle);
+                    // Back to the connection's own setting for the sqlx path.
+                    let _ = handle.busy_timeout(BUSY_TIMEOUT);
+                    drop(handle);
+                    result
+                }
+                Err(e) => Err(e),
+            }
         };
-        let busy = limit.map(|l| l + GUARD_GRACE).filter(|l| *l < BUSY_TIMEOUT);
-        if let Some(b) = busy {
-            let _ = handle.busy_timeout(b);
+        drop(locked);
+        match result {
+            Err(e) if is_busy(&e) && started.elapsed() < patience => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            result => return result.map_err(|e| db_error(sql, e, started.elapsed(), limit)),
         }
-        let started = Instant::now();
-        let result = f(&handle).map_err(|e| db_error(sql, e, started.elapsed(), limit));
-        if busy.is_some() {
-            let _ = handle.busy_timeout(BUSY_TIMEOUT);
-        }
-        drop(handle);
-        result
-    };
-    drop(locked);
-    result
+    }
+}
+
+/// Whether another connection holds the lock `f` needed.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy)
 }
 
 /// Binds one [`Value`] as the sqlx path binds it (booleans as 0/1, timestamps as

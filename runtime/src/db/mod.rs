@@ -9,6 +9,7 @@ pub mod ddl;
 mod decode;
 pub mod lock;
 pub(crate) mod scratch;
+mod sqlite_fast;
 mod url;
 // Batched writes are the sinks' plumbing; public (hidden) only because the runtime's own
 // tests (tests/domain_tables.rs, tests/timestamps.rs) write rows through them as sinks do.
@@ -230,7 +231,7 @@ impl Db {
                         .journal_mode(SqliteJournalMode::Wal)
                         .synchronous(SqliteSynchronous::Normal),
                 }
-                .busy_timeout(Duration::from_secs(30));
+                .busy_timeout(sqlite_fast::BUSY_TIMEOUT);
                 Conn::Sqlite(
                     sqlx::SqliteConnection::connect_with(&opts)
                         .await
@@ -406,11 +407,8 @@ impl Db {
     ) -> Result<Vec<Vec<Value>>, DbError> {
         let limit = self.statement_timeout;
         match &mut self.conn {
-            Conn::Sqlite(c) => {
-                let q = decode::bind_all_sqlite(sqlx::query(sql), params);
-                let rows = guarded(sql, limit, q.fetch_all(&mut *c)).await?;
-                rows.iter().map(decode::sqlite_row).collect()
-            }
+            // Stepped on the connection's own handle, without a channel per row.
+            Conn::Sqlite(c) => sqlite_fast::fetch_all(c, sql, &params, limit).await,
             Conn::MySql(c) => {
                 let q = decode::bind_all_mysql(sqlx::query(sql), params);
                 let rows = guarded(sql, limit, q.fetch_all(&mut *c)).await?;

@@ -154,6 +154,9 @@ impl InsertPlan {
             rows = dedup_last(rows, &self.key_idx);
         }
         let n = rows.len();
+        if self.dialect == Dialect::Sqlite {
+            return self.write_sqlite(db, &rows).await;
+        }
         let per = self.rows_per_statement();
         let mut it = rows.into_iter().peekable();
         while it.peek().is_some() {
@@ -179,6 +182,21 @@ impl InsertPlan {
                 })?;
         }
         Ok(n)
+    }
+}
+
+impl InsertPlan {
+    /// SQLite: one single-row statement stepped per row, the batch in one savepoint (see
+    /// `db::sqlite_fast`); no deduplication needed, rows apply in order.
+    async fn write_sqlite(&mut self, db: &mut Db, rows: &[Vec<Value>]) -> Result<usize, DbError> {
+        let sql = self.sql(1).to_string();
+        let count = rows.len();
+        db.sqlite_insert(&sql, rows).await.map_err(|e| match e {
+            DbError::Query { source, .. } => {
+                DbError::query(format!("writing {count} rows to {}", self.table), source)
+            }
+            e => e,
+        })
     }
 }
 

@@ -5,6 +5,9 @@
 //! the fastest shape. Reads are paged by key ([`Db::fetch_all`] with `LIMIT`), writes are
 //! multi-row statements ([`write`]).
 
+mod bulk;
+mod bulk_mysql;
+mod copy;
 pub mod ddl;
 mod decode;
 pub mod lock;

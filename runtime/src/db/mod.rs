@@ -6,7 +6,6 @@
 //! multi-row statements ([`write`]).
 
 mod bulk;
-mod bulk_mysql;
 mod copy;
 pub mod ddl;
 mod decode;

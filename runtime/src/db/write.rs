@@ -157,7 +157,7 @@ impl InsertPlan {
         }
         let n = rows.len();
         let (table, cols, on_conflict) = (&self.table, &self.columns, self.on_conflict);
-        let bulk = (self.bulk).write(db, table, cols, on_conflict, &self.head, &self.tail, &rows);
+        let bulk = (self.bulk).write(db, table, cols, on_conflict, &self.tail, &rows);
         if let Some(n) = bulk.await.map_err(|e| batch_error(table, n, e))? {
             return Ok(n);
         }

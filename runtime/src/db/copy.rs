@@ -309,8 +309,14 @@ async fn lookup(db: &mut Db, table: &str, names: &[&str], tail: &str) -> Result<
     let sql = "SELECT a.attname::text, t.typname::text, t.typtype::text, t.oid::int8, \
                t.typarray::int8 \
                FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
-               WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped";
-    let rows = db.fetch_all(sql, vec![Value::Text(q(table))]).await?;
+               WHERE a.attrelid = (SELECT c.oid FROM pg_catalog.pg_class c \
+               WHERE c.relname = $1 AND pg_catalog.pg_table_is_visible(c.oid)) \
+               AND a.attnum > 0 AND NOT a.attisdropped";
+    // `relname` and `pg_table_is_visible` (the table the search path finds first, as
+    // for the INSERT), not `to_regclass`, whose argument type changed across versions.
+    let rows = db
+        .fetch_all(sql, vec![Value::Text(table.to_string())])
+        .await?;
     let mut found = std::collections::HashMap::new();
     for r in rows {
         if let [Value::Text(name), Value::Text(typname), Value::Text(typtype), Value::Int(oid), Value::Int(array)] =

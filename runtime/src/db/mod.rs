@@ -5,7 +5,6 @@
 //! the fastest shape. Reads are paged by key ([`Db::fetch_all`] with `LIMIT`), writes are
 //! multi-row statements ([`write`]).
 
-mod bulk;
 mod copy;
 pub mod ddl;
 mod decode;

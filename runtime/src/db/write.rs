@@ -29,7 +29,7 @@ pub struct InsertPlan {
     head: String,
     tail: String,
     sql_cache: HashMap<usize, String>,
-    bulk: super::bulk::Bulk,
+    bulk: super::copy::PgBulk,
 }
 
 impl InsertPlan {

@@ -5,6 +5,7 @@
 //! the fastest shape. Reads are paged by key ([`Db::fetch_all`] with `LIMIT`), writes are
 //! multi-row statements (`db::write`, the sinks' plumbing).
 
+mod copy;
 pub mod ddl;
 mod decode;
 pub mod lock;

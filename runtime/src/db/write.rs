@@ -29,6 +29,7 @@ pub struct InsertPlan {
     head: String,
     tail: String,
     sql_cache: HashMap<usize, String>,
+    bulk: super::copy::PgBulk,
 }
 
 impl InsertPlan {
@@ -99,6 +100,7 @@ impl InsertPlan {
             head,
             tail,
             sql_cache: HashMap::new(),
+            bulk: Default::default(),
         }
     }
 
@@ -157,6 +159,11 @@ impl InsertPlan {
         if self.dialect == Dialect::Sqlite {
             return self.write_sqlite(db, &rows).await;
         }
+        let (table, cols, on_conflict) = (&self.table, &self.columns, self.on_conflict);
+        let bulk = (self.bulk).write(db, table, cols, on_conflict, &self.tail, &rows);
+        if let Some(n) = bulk.await.map_err(|e| batch_error(table, n, e))? {
+            return Ok(n);
+        }
         let per = self.rows_per_statement();
         let mut it = rows.into_iter().peekable();
         while it.peek().is_some() {
@@ -174,12 +181,7 @@ impl InsertPlan {
             let sql = self.sql(count).to_string();
             db.execute_typed(&sql, params, Some(&types))
                 .await
-                .map_err(|e| match e {
-                    DbError::Query { source, .. } => {
-                        DbError::query(format!("writing {count} rows to {table}"), source)
-                    }
-                    e => e,
-                })?;
+                .map_err(|e| batch_error(&table, count, e))?;
         }
         Ok(n)
     }
@@ -191,12 +193,19 @@ impl InsertPlan {
     async fn write_sqlite(&mut self, db: &mut Db, rows: &[Vec<Value>]) -> Result<usize, DbError> {
         let sql = self.sql(1).to_string();
         let count = rows.len();
-        db.sqlite_insert(&sql, rows).await.map_err(|e| match e {
-            DbError::Query { source, .. } => {
-                DbError::query(format!("writing {count} rows to {}", self.table), source)
-            }
-            e => e,
-        })
+        db.sqlite_insert(&sql, rows)
+            .await
+            .map_err(|e| batch_error(&self.table, count, e))
+    }
+}
+
+/// A failed batch's error, named by its size and table (never its values).
+fn batch_error(table: &str, count: usize, e: DbError) -> DbError {
+    match e {
+        DbError::Query { source, .. } => {
+            DbError::query(format!("writing {count} rows to {table}"), source)
+        }
+        e => e,
     }
 }
 

@@ -178,7 +178,14 @@ async fn run(args: &ChildArgs) -> Result<ChildReport> {
     }
     match args.implementation {
         Implementation::Framework => {
-            framework(args, verbs, &mut timed, &mut incremental, &mut per_phase_peak).await?
+            framework(
+                args,
+                verbs,
+                &mut timed,
+                &mut incremental,
+                &mut per_phase_peak,
+            )
+            .await?
         }
         Implementation::Plain | Implementation::Limit => {
             if args.source != Source::Generated {
@@ -215,8 +222,8 @@ async fn run(args: &ChildArgs) -> Result<ChildReport> {
     let stream = stream_name(args.source);
     let mut phases = Vec::new();
     let mut incremental_phases = Vec::new();
-    let tagged = (timed.into_iter().map(|t| (t, false)))
-        .chain(incremental.into_iter().map(|t| (t, true)));
+    let tagged =
+        (timed.into_iter().map(|t| (t, false))).chain(incremental.into_iter().map(|t| (t, true)));
     for (t, is_incremental) in tagged {
         let out = match is_incremental {
             true => &mut incremental_phases,
@@ -320,7 +327,11 @@ async fn framework(
     };
     for &is_incremental in runs {
         let mut ctx = host.context(&task(is_incremental)?, stream)?;
-        let out = if is_incremental { &mut *incremental } else { &mut *out };
+        let out = if is_incremental {
+            &mut *incremental
+        } else {
+            &mut *out
+        };
         for &verb in verbs {
             start_window(per_phase_peak);
             let started = Instant::now();

@@ -15,8 +15,8 @@
 //! encoders they use are here.
 
 use crate::plain::{
-    convert_cells, extract_cells, insert_head, parse_sqlite_time, pipeline_id_prefix,
-    raw_cells, raw_columns, sqlite_time, tool_select_sql, Cell, Names, PhaseTime, Write, BATCH,
+    convert_cells, extract_cells, insert_head, parse_sqlite_time, pipeline_id_prefix, raw_cells,
+    raw_columns, sqlite_time, tool_select_sql, Cell, Names, PhaseTime, Write, BATCH,
 };
 use anyhow::{bail, Context as _, Result};
 use chrono::Utc;

@@ -537,7 +537,9 @@ impl Bulk {
         DB::bulk_end(&mut self.buf);
         DB::bulk_send(conn, &self.table, &self.columns, &self.buf)
             .await
-            .with_context(|| format!("limit bulk write of {} rows into {}", self.rows, self.table))?;
+            .with_context(|| {
+                format!("limit bulk write of {} rows into {}", self.rows, self.table)
+            })?;
         self.rows = 0;
         *spent += started.elapsed();
         Ok(())
@@ -627,8 +629,19 @@ struct Tx {
 }
 
 impl Tx {
-    async fn begin<DB: PlainDb>(conn: &mut DB::Connection) -> Result<Tx> {
+    /// Starts the clock and the transaction; first refreshes the statistics of the table
+    /// the phase pages through, as the framework does (without them PostgreSQL and MariaDB
+    /// scan and sort the scope's rows for every page of a freshly filled table).
+    async fn begin<DB: PlainDb>(conn: &mut DB::Connection, reads: Option<&str>) -> Result<Tx> {
         let started = Instant::now();
+        let analyze = match (DB::DIALECT, reads) {
+            (Dialect::MySql, Some(t)) => Some(format!("ANALYZE TABLE {}", DB::DIALECT.quote(t))),
+            (Dialect::Postgres, Some(t)) => Some(format!("ANALYZE {}", DB::DIALECT.quote(t))),
+            _ => None,
+        };
+        if let Some(sql) = analyze {
+            DB::raw(conn, &sql).await?;
+        }
         let begin = match DB::DIALECT {
             Dialect::Sqlite => "BEGIN IMMEDIATE",
             Dialect::MySql => "START TRANSACTION",
@@ -674,7 +687,7 @@ pub async fn collect<DB: PlainDb>(
     write: Write,
 ) -> Result<PhaseTime> {
     let mut writer = Writer::new(write, DB::DIALECT, &names.raw_table, &raw_columns());
-    let mut tx = Tx::begin::<DB>(conn).await?;
+    let mut tx = Tx::begin::<DB>(conn, None).await?;
     let mut batch = Vec::with_capacity(BATCH);
     for i in 0..n {
         batch.push(raw_cells(names, i)?);
@@ -756,7 +769,7 @@ pub async fn extract<DB: PlainDb>(
     let columns = desc.columns();
     let mut writer = Writer::new(write, DB::DIALECT, desc.table, &columns);
     let select = raw_page_sql(DB::DIALECT, names);
-    let mut tx = Tx::begin::<DB>(conn).await?;
+    let mut tx = Tx::begin::<DB>(conn, Some(&names.raw_table)).await?;
     let mut last_id = 0i64;
     loop {
         let q = DB::bind(
@@ -773,7 +786,13 @@ pub async fn extract<DB: PlainDb>(
         let mut batch = Vec::with_capacity(page.len());
         for row in &page {
             let id = DB::int(row, 0)?;
-            batch.push(extract_cells(&columns, names, id, &DB::bytes(row, 1)?, now)?);
+            batch.push(extract_cells(
+                &columns,
+                names,
+                id,
+                &DB::bytes(row, 1)?,
+                now,
+            )?);
             last_id = id;
         }
         writer.write::<DB>(conn, batch, &mut tx.write).await?;
@@ -899,7 +918,7 @@ pub async fn convert<DB: PlainDb>(
         d.quote("id")
     );
     let id_prefix = pipeline_id_prefix(names);
-    let mut tx = Tx::begin::<DB>(conn).await?;
+    let mut tx = Tx::begin::<DB>(conn, Some(FakePipeline::descriptor().table)).await?;
     let mut last: Option<String> = None;
     loop {
         let mut query = sqlx::query::<DB>(if last.is_some() { &next } else { &first });

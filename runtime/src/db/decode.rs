@@ -14,9 +14,48 @@ type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArgu
 
 /// SQLite stores timestamps as text; this is pydevlake's (SQLAlchemy's) format.
 pub(crate) fn sqlite_datetime(d: &crate::model::DateTime) -> String {
+    match SqliteTime::of(d) {
+        Some(t) => t.as_str().to_owned(),
+        None => sqlite_datetime_fmt(d),
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS.ffffff` on the stack. Hand-formatted: `format!` (and chrono's
+/// `format`, which re-parses its pattern on every call) cost a few percent of a whole
+/// extract or convert, where every row holds timestamps.
+pub(crate) struct SqliteTime([u8; 26]);
+
+impl SqliteTime {
+    /// `None` for years outside 0..=9999 (written by [`sqlite_datetime_fmt`]).
+    pub(crate) fn of(d: &crate::model::DateTime) -> Option<SqliteTime> {
+        use chrono::{Datelike, Timelike};
+        let year = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
+        let mut b = *b"0000-00-00 00:00:00.000000";
+        let mut put = |at: usize, width: usize, mut n: u32| {
+            for slot in b[at..at + width].iter_mut().rev() {
+                *slot = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, d.month());
+        put(8, 2, d.day());
+        put(11, 2, d.hour());
+        put(14, 2, d.minute());
+        put(17, 2, d.second());
+        put(20, 6, d.nanosecond() / 1000 % 1_000_000);
+        Some(SqliteTime(b))
+    }
+
+    /// The text (ASCII digits and separators only).
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+/// [`sqlite_datetime`] for any year.
+fn sqlite_datetime_fmt(d: &crate::model::DateTime) -> String {
     use chrono::{Datelike, Timelike};
-    // Hand-formatted: chrono's `format` re-parses its pattern on every call, and this
-    // runs for every timestamp of every row written to SQLite.
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
         d.year(),
@@ -99,39 +138,6 @@ pub(crate) fn bind_all_pg<'q>(
 
 fn decode_err(col: &str, e: sqlx::Error) -> DbError {
     DbError::Decode(format!("column {col}: {e}"))
-}
-
-pub(crate) fn sqlite_row(row: &sqlx::sqlite::SqliteRow) -> Result<Vec<Value>, DbError> {
-    (0..row.len())
-        .map(|i| {
-            let raw = row
-                .try_get_raw(i)
-                .map_err(|e| decode_err(row.column(i).name(), e))?;
-            if raw.is_null() {
-                return Ok(Value::Null);
-            }
-            let ty = raw.type_info().name().to_ascii_uppercase();
-            let name = row.column(i).name();
-            Ok(match ty.as_str() {
-                "INTEGER" | "BOOLEAN" | "INT8" | "BIGINT" => Value::Int(
-                    row.try_get_unchecked::<i64, _>(i)
-                        .map_err(|e| decode_err(name, e))?,
-                ),
-                "REAL" | "NUMERIC" | "FLOAT" | "DOUBLE" => Value::Float(
-                    row.try_get_unchecked::<f64, _>(i)
-                        .map_err(|e| decode_err(name, e))?,
-                ),
-                "BLOB" => Value::Bytes(
-                    row.try_get_unchecked::<Vec<u8>, _>(i)
-                        .map_err(|e| decode_err(name, e))?,
-                ),
-                _ => Value::Text(
-                    row.try_get_unchecked::<String, _>(i)
-                        .map_err(|e| decode_err(name, e))?,
-                ),
-            })
-        })
-        .collect()
 }
 
 pub(crate) fn mysql_row(row: &sqlx::mysql::MySqlRow) -> Result<Vec<Value>, DbError> {
@@ -264,4 +270,34 @@ pub(crate) fn pg_row(row: &sqlx::postgres::PgRow) -> Result<Vec<Value>, DbError>
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sqlite_datetime, sqlite_datetime_fmt};
+    use chrono::TimeZone;
+
+    /// The stack formatter writes what `format!` writes, leap seconds and edges included.
+    #[test]
+    fn sqlite_time_matches_format() {
+        let at = |y, mo, d, h, mi, s, ns| {
+            chrono::Utc
+                .with_ymd_and_hms(y, mo, d, h, mi, s)
+                .unwrap()
+                .with_nanosecond(ns)
+                .unwrap()
+        };
+        use chrono::Timelike;
+        for d in [
+            at(1970, 1, 1, 0, 0, 0, 0),
+            at(2024, 2, 29, 23, 59, 59, 999_999_999),
+            at(2038, 1, 19, 3, 14, 8, 123_456_000),
+            at(9999, 12, 31, 23, 59, 59, 1_999_999_999),
+            at(0, 1, 1, 0, 0, 0, 1_000),
+            at(-1, 6, 15, 12, 30, 0, 0),
+            at(10000, 1, 1, 0, 0, 0, 0),
+        ] {
+            assert_eq!(sqlite_datetime(&d), sqlite_datetime_fmt(&d), "{d:?}");
+        }
+    }
 }

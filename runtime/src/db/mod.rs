@@ -5,9 +5,12 @@
 //! the fastest shape. Reads are paged by key ([`Db::fetch_all`] with `LIMIT`), writes are
 //! multi-row statements ([`write`]).
 
+mod bulk;
+mod copy;
 pub mod ddl;
 mod decode;
 pub mod lock;
+mod sqlite_fast;
 mod url;
 pub mod write;
 
@@ -226,7 +229,7 @@ impl Db {
                         .journal_mode(SqliteJournalMode::Wal)
                         .synchronous(SqliteSynchronous::Normal),
                 }
-                .busy_timeout(Duration::from_secs(30));
+                .busy_timeout(sqlite_fast::BUSY_TIMEOUT);
                 Conn::Sqlite(
                     sqlx::SqliteConnection::connect_with(&opts)
                         .await
@@ -402,11 +405,8 @@ impl Db {
     ) -> Result<Vec<Vec<Value>>, DbError> {
         let limit = self.statement_timeout;
         match &mut self.conn {
-            Conn::Sqlite(c) => {
-                let q = decode::bind_all_sqlite(sqlx::query(sql), params);
-                let rows = guarded(sql, limit, q.fetch_all(&mut *c)).await?;
-                rows.iter().map(decode::sqlite_row).collect()
-            }
+            // Stepped on the connection's own handle, without a channel per row.
+            Conn::Sqlite(c) => sqlite_fast::fetch_all(c, sql, &params, limit).await,
             Conn::MySql(c) => {
                 let q = decode::bind_all_mysql(sqlx::query(sql), params);
                 let rows = guarded(sql, limit, q.fetch_all(&mut *c)).await?;

@@ -29,6 +29,7 @@ pub struct InsertPlan {
     head: String,
     tail: String,
     sql_cache: HashMap<usize, String>,
+    bulk: super::bulk::Bulk,
 }
 
 impl InsertPlan {
@@ -99,6 +100,7 @@ impl InsertPlan {
             head,
             tail,
             sql_cache: HashMap::new(),
+            bulk: Default::default(),
         }
     }
 
@@ -154,6 +156,14 @@ impl InsertPlan {
             rows = dedup_last(rows, &self.key_idx);
         }
         let n = rows.len();
+        if self.dialect == Dialect::Sqlite {
+            return self.write_sqlite(db, &rows).await;
+        }
+        let (table, cols, on_conflict) = (&self.table, &self.columns, self.on_conflict);
+        let bulk = (self.bulk).write(db, table, cols, on_conflict, &self.tail, &rows);
+        if let Some(n) = bulk.await.map_err(|e| batch_error(table, n, e))? {
+            return Ok(n);
+        }
         let per = self.rows_per_statement();
         let mut it = rows.into_iter().peekable();
         while it.peek().is_some() {
@@ -171,14 +181,31 @@ impl InsertPlan {
             let sql = self.sql(count).to_string();
             db.execute_typed(&sql, params, Some(&types))
                 .await
-                .map_err(|e| match e {
-                    DbError::Query { source, .. } => {
-                        DbError::query(format!("writing {count} rows to {table}"), source)
-                    }
-                    e => e,
-                })?;
+                .map_err(|e| batch_error(&table, count, e))?;
         }
         Ok(n)
+    }
+}
+
+impl InsertPlan {
+    /// SQLite: one single-row statement stepped per row, the batch in one savepoint (see
+    /// `db::sqlite_fast`); no deduplication needed, rows apply in order.
+    async fn write_sqlite(&mut self, db: &mut Db, rows: &[Vec<Value>]) -> Result<usize, DbError> {
+        let sql = self.sql(1).to_string();
+        let count = rows.len();
+        db.sqlite_insert(&sql, rows)
+            .await
+            .map_err(|e| batch_error(&self.table, count, e))
+    }
+}
+
+/// A failed batch's error, named by its size and table (never its values).
+fn batch_error(table: &str, count: usize, e: DbError) -> DbError {
+    match e {
+        DbError::Query { source, .. } => {
+            DbError::query(format!("writing {count} rows to {table}"), source)
+        }
+        e => e,
     }
 }
 

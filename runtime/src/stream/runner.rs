@@ -305,6 +305,14 @@ pub(crate) async fn extract<P: Plugin, S: Stream<P>>(
         p2 = p(dialect, 2)
     );
     let connection_id = ctx.connection_id();
+    // One origin for every row, its id set per row: the params and table are cloned once
+    // per subtask, not twice per row.
+    let mut origin = Origin {
+        params: Some(params.clone()),
+        table: Some(raw.clone()),
+        id: None,
+        remark: None,
+    };
     loop {
         let mut args = dialect.exact_params(Value::Text(params.clone()));
         args.push(Value::Int(last_id));
@@ -336,12 +344,7 @@ pub(crate) async fn extract<P: Plugin, S: Stream<P>>(
             let tool = stream.extract(&json, ctx);
             ctx.set_input(None);
             let tool = tool.map_err(|e| Error::msg(format!("extracting {raw} row {id}: {e}")))?;
-            let origin = Origin {
-                params: Some(params.clone()),
-                table: Some(raw.clone()),
-                id: Some(id),
-                remark: None,
-            };
+            origin.id = Some(id);
             rows.push(layout.row(&tool, connection_id, &origin, now, None));
             last_id = id;
         }
@@ -546,9 +549,11 @@ impl ToolPager {
         if rows.len() < PAGE {
             self.done = true;
         }
+        if let Some(row) = rows.last() {
+            self.last = Some(self.key_idx.iter().map(|&i| row[i].clone()).collect());
+        }
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            self.last = Some(self.key_idx.iter().map(|&i| row[i].clone()).collect());
             let mut it = row.into_iter();
             let origin = Origin::from_values(&mut it);
             out.push((origin, M::from_values(&mut it)?));

@@ -1,9 +1,12 @@
 //! One measurement in a fresh process (`devlake-bench --child ...`): runs collect,
-//! extract and convert of `n` records, through the framework or the plain baseline, on
-//! the database it is given, and prints one JSON line ([`ChildReport`]) with the time,
-//! row count and peak RSS of each phase.
+//! extract and convert of `n` records, through the framework, the plain baseline or the
+//! limit baseline, on the database it is given, and prints one JSON line
+//! ([`ChildReport`]) with the time, row count and peak RSS of each phase. With
+//! `--changed k`, the framework then runs the three subtasks again incrementally, the
+//! source giving `k` new or updated records.
 
-use crate::plain::{self, PlainDb};
+use crate::limit;
+use crate::plain::{self, PlainDb, Write};
 use crate::plugin::{BenchPlugin, GENERATED_STREAM, HTTP_STREAM};
 use crate::sys;
 use anyhow::{bail, Context as _, Result};
@@ -27,6 +30,18 @@ pub enum Implementation {
     Framework,
     /// Hand-written sqlx (see [`crate::plain`]).
     Plain,
+    /// The fastest way each database takes the rows (see [`crate::limit`]).
+    Limit,
+}
+
+impl Implementation {
+    fn name(self) -> &'static str {
+        match self {
+            Implementation::Framework => "framework",
+            Implementation::Plain => "plain",
+            Implementation::Limit => "limit",
+        }
+    }
 }
 
 /// Where records come from.
@@ -72,6 +87,10 @@ pub struct ChildArgs {
     /// Run collect only.
     #[arg(long)]
     pub collect_only: bool,
+    /// After the full run, an incremental run of the three subtasks in which the source
+    /// has this many new or updated records (framework, generated source).
+    #[arg(long, default_value_t = 0)]
+    pub changed: u64,
 }
 
 /// One phase of a child run.
@@ -111,6 +130,12 @@ pub struct ChildReport {
     pub per_phase_peak: bool,
     /// The phases, in order.
     pub phases: Vec<PhaseReport>,
+    /// Records new or updated for the incremental run (`--changed`).
+    #[serde(default)]
+    pub changed: u64,
+    /// The incremental run's phases (`--changed`), in order; `rows` as after it.
+    #[serde(default)]
+    pub incremental: Vec<PhaseReport>,
 }
 
 /// Runs a child measurement and prints its report.
@@ -129,6 +154,8 @@ struct Timed {
     secs: Duration,
     write: Option<Duration>,
     peak_kib: u64,
+    /// Rows in the phase's table right after it, when later phases change it.
+    rows: Option<i64>,
 }
 
 async fn run(args: &ChildArgs) -> Result<ChildReport> {
@@ -141,13 +168,31 @@ async fn run(args: &ChildArgs) -> Result<ChildReport> {
     };
     let mut per_phase_peak = true;
     let mut timed = Vec::new();
+    let mut incremental = Vec::new();
+    if args.changed > 0
+        && (args.implementation != Implementation::Framework
+            || args.source != Source::Generated
+            || args.collect_only)
+    {
+        bail!("--changed: incremental runs are measured for the framework on the generated source, all three subtasks");
+    }
     match args.implementation {
         Implementation::Framework => {
-            framework(args, verbs, &mut timed, &mut per_phase_peak).await?
+            framework(
+                args,
+                verbs,
+                &mut timed,
+                &mut incremental,
+                &mut per_phase_peak,
+            )
+            .await?
         }
-        Implementation::Plain => {
+        Implementation::Plain | Implementation::Limit => {
             if args.source != Source::Generated {
-                bail!("the plain baseline reads the generated source only (got --source http)");
+                bail!(
+                    "the {} baseline reads the generated source only (got --source http)",
+                    args.implementation.name()
+                );
             }
             match url.dialect() {
                 Dialect::Sqlite => {
@@ -165,24 +210,34 @@ async fn run(args: &ChildArgs) -> Result<ChildReport> {
             }
         }
     }
-    let peak_rss_kib = sys::status_kib("VmHWM")
-        .unwrap_or(0)
-        .max(timed.iter().map(|t| t.peak_kib).max().unwrap_or(0));
-    // Row counts after the clock stopped: proof that every phase did its work.
+    // The full run's peak: the incremental run's phases each have their own.
+    let peak_rss_kib = timed.iter().map(|t| t.peak_kib).max().unwrap_or(0);
+    let peak_rss_kib = match incremental.is_empty() {
+        true => sys::status_kib("VmHWM").unwrap_or(0).max(peak_rss_kib),
+        false => peak_rss_kib,
+    };
+    // Row counts after the clock stopped: proof that every phase did its work. The full
+    // run's counts come before the incremental run, which adds rows.
     let mut db = Db::connect(&args.db_url).await?;
     let stream = stream_name(args.source);
     let mut phases = Vec::new();
-    for t in timed {
-        let table = match t.verb {
-            Verb::Collect => raw_table_name("bench", stream),
-            Verb::Extract => FakePipeline::descriptor().table.to_string(),
-            Verb::Convert => CicdPipeline::descriptor().table.to_string(),
+    let mut incremental_phases = Vec::new();
+    let tagged =
+        (timed.into_iter().map(|t| (t, false))).chain(incremental.into_iter().map(|t| (t, true)));
+    for (t, is_incremental) in tagged {
+        let out = match is_incremental {
+            true => &mut incremental_phases,
+            false => &mut phases,
         };
-        phases.push(PhaseReport {
+        let rows = match t.rows {
+            Some(r) => r,
+            None => db.count(&phase_table(t.verb, stream), None).await?,
+        };
+        out.push(PhaseReport {
             name: t.verb.entry_point().to_string(),
             secs: t.secs.as_secs_f64(),
             write_secs: t.write.map(|w| w.as_secs_f64()),
-            rows: db.count(&table, None).await?,
+            rows,
             peak_rss_kib: t.peak_kib,
         });
     }
@@ -196,6 +251,8 @@ async fn run(args: &ChildArgs) -> Result<ChildReport> {
         peak_rss_kib,
         per_phase_peak,
         phases,
+        changed: args.changed,
+        incremental: incremental_phases,
     })
 }
 
@@ -213,10 +270,20 @@ fn start_window(per_phase_peak: &mut bool) {
     }
 }
 
+/// The tables of the three phases, in order.
+fn phase_table(verb: Verb, stream: &str) -> String {
+    match verb {
+        Verb::Collect => raw_table_name("bench", stream),
+        Verb::Extract => FakePipeline::descriptor().table.to_string(),
+        Verb::Convert => CicdPipeline::descriptor().table.to_string(),
+    }
+}
+
 async fn framework(
     args: &ChildArgs,
     verbs: &[Verb],
     out: &mut Vec<Timed>,
+    incremental: &mut Vec<Timed>,
     per_phase_peak: &mut bool,
 ) -> Result<()> {
     // An in-process server only when none is given (tests); the bench serves from the
@@ -236,29 +303,56 @@ async fn framework(
         manifest_dir: env!("CARGO_MANIFEST_DIR"),
     };
     let host = PluginHost::new(BenchPlugin, meta);
-    let task = TaskContext::from_json(&serde_json::json!({
-        "db_url": args.db_url,
-        "connection": {"id": CONNECTION_ID, "name": "bench", "token": "bench-token"},
-        "scope": {"id": SCOPE_ID, "name": "Project 1", "url": "http://bench.invalid/p1", "connection_id": CONNECTION_ID},
-        "scope_config": {"id": 1, "name": "sc", "env": ENVIRONMENT},
-        "options": {"n": args.n, "endpoint": endpoint, "concurrency": args.concurrency},
-    }))?;
+    let task = |incremental: bool| {
+        TaskContext::from_json(&serde_json::json!({
+            "db_url": args.db_url,
+            "connection": {"id": CONNECTION_ID, "name": "bench", "token": "bench-token"},
+            "scope": {"id": SCOPE_ID, "name": "Project 1", "url": "http://bench.invalid/p1", "connection_id": CONNECTION_ID},
+            "scope_config": {"id": 1, "name": "sc", "env": ENVIRONMENT},
+            "options": {
+                "n": args.n,
+                "changed": args.changed,
+                "incremental": incremental,
+                "endpoint": endpoint,
+                "concurrency": args.concurrency,
+            },
+        }))
+    };
     let stream = stream_name(args.source);
-    let mut ctx = host.context(&task, stream)?;
     let mut db = Db::connect(&args.db_url).await?;
-    for &verb in verbs {
-        start_window(per_phase_peak);
-        let started = Instant::now();
-        let mut progress = Progress::silent();
-        host.run_subtask(verb, stream, &mut ctx, &mut db, &mut progress)
-            .await
-            .with_context(|| format!("framework {}", verb.entry_point()))?;
-        out.push(Timed {
-            verb,
-            secs: started.elapsed(),
-            write: None,
-            peak_kib: sys::status_kib("VmHWM").unwrap_or(0),
-        });
+    let runs: &[bool] = if args.changed > 0 {
+        &[false, true]
+    } else {
+        &[false]
+    };
+    for &is_incremental in runs {
+        let mut ctx = host.context(&task(is_incremental)?, stream)?;
+        let out = if is_incremental {
+            &mut *incremental
+        } else {
+            &mut *out
+        };
+        for &verb in verbs {
+            start_window(per_phase_peak);
+            let started = Instant::now();
+            let mut progress = Progress::silent();
+            host.run_subtask(verb, stream, &mut ctx, &mut db, &mut progress)
+                .await
+                .with_context(|| format!("framework {}", verb.entry_point()))?;
+            out.push(Timed {
+                verb,
+                secs: started.elapsed(),
+                write: None,
+                peak_kib: sys::status_kib("VmHWM").unwrap_or(0),
+                rows: None,
+            });
+        }
+        if !is_incremental && args.changed > 0 {
+            // Counted now, outside the clock: the incremental run adds rows.
+            for t in out.iter_mut() {
+                t.rows = Some(db.count(&phase_table(t.verb, stream), None).await?);
+            }
+        }
     }
     Ok(())
 }
@@ -280,8 +374,8 @@ async fn baseline<DB: PlainDb>(
             devlake::model::domain_id_of(scope.crate_name, scope.name, CONNECTION_ID, &[SCOPE_ID])
         },
     };
-    // The framework creates its tables inside its (timed) phases; the baseline gets the
-    // same tables, indexes included, before its clock starts.
+    // The framework creates its tables inside its (timed) phases; the baselines get the
+    // same tables, indexes included, before their clock starts.
     {
         let mut db = Db::connect(&args.db_url).await?;
         ensure_raw_table(&mut db, &names.raw_table).await?;
@@ -289,21 +383,44 @@ async fn baseline<DB: PlainDb>(
             ensure_table(&mut db, d.table, &d.columns()).await?;
         }
     }
-    let mut conn = DB::open(url).await?;
-    for &verb in verbs {
-        start_window(per_phase_peak);
-        let t = match verb {
-            Verb::Collect => plain::collect::<DB>(&mut conn, &names, args.n).await,
-            Verb::Extract => plain::extract::<DB>(&mut conn, &names).await,
-            Verb::Convert => plain::convert::<DB>(&mut conn, &names).await,
-        }
-        .with_context(|| format!("plain {}", verb.entry_point()))?;
+    let name = args.implementation.name();
+    let push = |out: &mut Vec<Timed>, verb, t: plain::PhaseTime| {
         out.push(Timed {
             verb,
             secs: t.total,
             write: Some(t.write),
             peak_kib: sys::status_kib("VmHWM").unwrap_or(0),
-        });
+            rows: None,
+        })
+    };
+    if args.implementation == Implementation::Limit && DB::DIALECT == Dialect::Sqlite {
+        let sqlite = limit::Sqlite::open(url)?;
+        for &verb in verbs {
+            start_window(per_phase_peak);
+            let t = match verb {
+                Verb::Collect => sqlite.collect(&names, args.n),
+                Verb::Extract => sqlite.extract(&names),
+                Verb::Convert => sqlite.convert(&names),
+            }
+            .with_context(|| format!("{name} {}", verb.entry_point()))?;
+            push(out, verb, t);
+        }
+        return Ok(());
+    }
+    let mut conn = DB::open(url).await?;
+    let write = match args.implementation {
+        Implementation::Limit => DB::limit_write(&mut conn).await?,
+        _ => Write::Batches,
+    };
+    for &verb in verbs {
+        start_window(per_phase_peak);
+        let t = match verb {
+            Verb::Collect => plain::collect::<DB>(&mut conn, &names, args.n, write).await,
+            Verb::Extract => plain::extract::<DB>(&mut conn, &names, write).await,
+            Verb::Convert => plain::convert::<DB>(&mut conn, &names, write).await,
+        }
+        .with_context(|| format!("{name} {}", verb.entry_point()))?;
+        push(out, verb, t);
     }
     Ok(())
 }

@@ -9,6 +9,7 @@
 //! `--child` mode) on a fresh database, so that its peak RSS is its own.
 
 mod child;
+mod limit;
 mod parent;
 mod plain;
 mod plugin;

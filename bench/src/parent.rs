@@ -13,8 +13,11 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// Benchmarks of devlake-rs: subtask throughput and peak memory against a plain sqlx
-/// baseline on SQLite, MariaDB/MySQL and PostgreSQL; HTTP collection through the API
-/// client; plugin start-up. Prints markdown tables (see BENCHMARKS.md).
+/// baseline and the databases' limit (SQLite: one prepared statement through rusqlite;
+/// PostgreSQL: binary COPY; MariaDB/MySQL: packet-sized INSERTs) on SQLite, MariaDB/MySQL
+/// and PostgreSQL; incremental runs with 1% of the records new or updated; HTTP
+/// collection through the API client; plugin start-up. Prints markdown tables (see
+/// BENCHMARKS.md).
 #[derive(Debug, Parser)]
 #[command(name = "devlake-bench", version)]
 pub struct Cli {
@@ -83,6 +86,8 @@ impl DbArg {
 }
 
 const PHASES: [&str; 3] = ["collect", "extract", "convert"];
+/// Records new or updated in the incremental run, per 100 of the full run.
+const CHANGED_PERCENT: u64 = 1;
 const HTTP_SIZES: [u64; 2] = [10_000, 100_000];
 const HTTP_CONCURRENCY: [usize; 2] = [1, 8];
 
@@ -130,6 +135,8 @@ struct Job<'a> {
     endpoint: Option<&'a str>,
     concurrency: usize,
     collect_only: bool,
+    /// Records new or updated for an incremental run after the full one (0: none).
+    changed: u64,
 }
 
 /// Runs a child on a fresh database of `backend`; checks every phase wrote `n` rows.
@@ -169,6 +176,9 @@ fn run_child(rt: &tokio::runtime::Runtime, backend: Backend, job: &Job) -> Resul
     if job.collect_only {
         cmd.arg("--collect-only");
     }
+    if job.changed > 0 {
+        cmd.args(["--changed", &job.changed.to_string()]);
+    }
     let out = cmd
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
@@ -191,17 +201,32 @@ fn run_child(rt: &tokio::runtime::Runtime, backend: Backend, job: &Job) -> Resul
         .context("the child printed no JSON report")?;
     let report: ChildReport =
         serde_json::from_str(line).with_context(|| format!("child report {line}"))?;
-    for p in &report.phases {
-        if p.rows != job.n as i64 {
+    let (_, new) = crate::plugin::split_changes(job.changed);
+    let expected = report
+        .phases
+        .iter()
+        .map(|p| (p, job.n))
+        .chain(report.incremental.iter().map(|p| {
+            let n = match p.name.as_str() {
+                "collect" => job.n + job.changed,
+                _ => job.n + new,
+            };
+            (p, n)
+        }));
+    for (p, n) in expected {
+        if p.rows != n as i64 {
             bail!(
                 "{:?} {} on {} wrote {} rows, expected {}",
                 job.implementation,
                 p.name,
                 backend.name(),
                 p.rows,
-                job.n
+                n
             );
         }
+    }
+    if job.changed > 0 && report.incremental.len() != PHASES.len() {
+        bail!("the child ran no incremental run");
     }
     Ok(report)
 }
@@ -252,9 +277,17 @@ struct Summary {
 }
 
 fn summarize(reports: &[ChildReport], phase: Option<&str>) -> Summary {
+    summarize_run(reports, phase, false)
+}
+
+/// [`summarize`] of the full run's phases, or of the incremental run's.
+fn summarize_run(reports: &[ChildReport], phase: Option<&str>, incremental: bool) -> Summary {
     let pick = |r: &ChildReport| -> (f64, f64, f64) {
-        let ps: Vec<_> = r
-            .phases
+        let phases = match incremental {
+            true => &r.incremental,
+            false => &r.phases,
+        };
+        let ps: Vec<_> = phases
             .iter()
             .filter(|p| match phase {
                 None => true,
@@ -264,9 +297,9 @@ fn summarize(reports: &[ChildReport], phase: Option<&str>) -> Summary {
         (
             ps.iter().map(|p| p.secs).sum(),
             ps.iter().map(|p| p.write_secs.unwrap_or(f64::NAN)).sum(),
-            match phase {
-                Some(_) => ps.iter().map(|p| p.peak_rss_kib).max().unwrap_or(0) as f64,
-                None => r.peak_rss_kib as f64,
+            match (phase, incremental) {
+                (None, false) => r.peak_rss_kib as f64,
+                _ => ps.iter().map(|p| p.peak_rss_kib).max().unwrap_or(0) as f64,
             },
         )
     };
@@ -285,6 +318,7 @@ struct PipelineResult {
     runs: usize,
     framework: Vec<ChildReport>,
     plain: Vec<ChildReport>,
+    limit: Vec<ChildReport>,
 }
 
 struct HttpResult {
@@ -401,6 +435,7 @@ fn generated(implementation: Implementation, n: u64) -> Job<'static> {
         endpoint: None,
         concurrency: 1,
         collect_only: false,
+        changed: 0,
     }
 }
 
@@ -413,7 +448,11 @@ fn measure_pipeline(
 ) -> Result<(Vec<PipelineResult>, FixedCost)> {
     let backend = db.backend();
     eprintln!("[{}] warm-up", db.title());
-    for implementation in [Implementation::Framework, Implementation::Plain] {
+    for implementation in [
+        Implementation::Framework,
+        Implementation::Plain,
+        Implementation::Limit,
+    ] {
         run_child(rt, backend, &generated(implementation, 1_000))?;
     }
     let runs = cli.runs(0);
@@ -431,18 +470,26 @@ fn measure_pipeline(
             runs,
             framework: vec![],
             plain: vec![],
+            limit: vec![],
         };
         for i in 0..runs {
             eprintln!("[{}] n={} run {}/{runs}", db.title(), count(n), i + 1);
-            r.framework.push(run_child(
-                rt,
-                backend,
-                &generated(Implementation::Framework, n),
-            )?);
+            // The framework's run is followed by an incremental one in the same process
+            // (its phases are reported apart, with their own peaks).
+            let framework = Job {
+                changed: n * CHANGED_PERCENT / 100,
+                ..generated(Implementation::Framework, n)
+            };
+            r.framework.push(run_child(rt, backend, &framework)?);
             r.plain.push(run_child(
                 rt,
                 backend,
                 &generated(Implementation::Plain, n),
+            )?);
+            r.limit.push(run_child(
+                rt,
+                backend,
+                &generated(Implementation::Limit, n),
             )?);
         }
         results.push(r);
@@ -474,6 +521,7 @@ fn measure_http(cli: &Cli, rt: &tokio::runtime::Runtime) -> Result<Vec<HttpResul
                         endpoint: Some(&srv.endpoint),
                         concurrency,
                         collect_only: true,
+                        changed: 0,
                     };
                     reports.push(run_child(rt, Backend::Sqlite, &job)?);
                 }
@@ -604,19 +652,20 @@ fn render(cli: &Cli, results: &Results) -> String {
 
     if !pipeline.is_empty() {
         let _ = writeln!(s, "\n## Collect, extract, convert (generated source)\n");
-        let _ = writeln!(s, "Medians; each run is a fresh process on a fresh database. Ratio = framework time / plain sqlx time (lower is better; target <= 2). \"INSERTs\" is the plain run's time inside its INSERT statements alone.\n");
-        let _ = writeln!(s, "| DB | N | runs | subtask | framework s | framework rec/s | plain s | plain rec/s | ratio | plain INSERTs s | framework / INSERTs | framework peak RSS MiB | plain peak RSS MiB |");
+        let _ = writeln!(s, "Medians; each run is a fresh process on a fresh database. Ratio = framework time / plain sqlx time (lower is better; target <= 2). \"INSERTs\" is the plain run's time inside its INSERT statements alone. Limit = the fastest way the database takes the same rows (SQLite: one prepared statement through rusqlite; PostgreSQL: binary COPY; MariaDB: INSERTs as large as max_allowed_packet); framework / limit target <= 1.5.\n");
+        let _ = writeln!(s, "| DB | N | runs | subtask | framework s | framework rec/s | plain s | plain rec/s | ratio | plain INSERTs s | framework / INSERTs | limit s | limit rec/s | framework / limit | framework peak RSS MiB | plain peak RSS MiB | limit peak RSS MiB |");
         let _ = writeln!(
             s,
-            "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         );
         for r in pipeline {
             for phase in PHASES.iter().map(|p| Some(*p)).chain([None]) {
                 let f = summarize(&r.framework, phase);
                 let p = summarize(&r.plain, phase);
+                let l = summarize(&r.limit, phase);
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {} | {} | {:.3} | {} | {:.3} | {} | {:.2} | {:.3} | {:.2} | {} | {} |",
+                    "| {} | {} | {} | {} | {:.3} | {} | {:.3} | {} | {:.2} | {:.3} | {:.2} | {:.3} | {} | {:.2} | {} | {} | {} |",
                     r.db.title(),
                     count(r.n),
                     r.runs,
@@ -628,8 +677,12 @@ fn render(cli: &Cli, results: &Results) -> String {
                     f.secs / p.secs,
                     p.write_secs,
                     f.secs / p.write_secs,
+                    l.secs,
+                    rate(r.n, l.secs),
+                    f.secs / l.secs,
                     mib(f.peak_kib),
                     mib(p.peak_kib),
+                    mib(l.peak_kib),
                 );
             }
         }
@@ -639,6 +692,39 @@ fn render(cli: &Cli, results: &Results) -> String {
             .all(|r| r.per_phase_peak);
         if !per_phase {
             let _ = writeln!(s, "\nPeak RSS could not be reset per phase here (`/proc/self/clear_refs`): phase peaks are cumulative.");
+        }
+    }
+
+    if pipeline
+        .iter()
+        .any(|r| r.framework.iter().any(|f| f.changed > 0))
+    {
+        let _ = writeln!(s, "\n## Incremental run (framework)\n");
+        let _ = writeln!(s, "After each full run above, in the same process, the three subtasks again with `options.incremental`: the source, given the last run's start and state by the runtime, returns {CHANGED_PERCENT}% of N records changed (half updates of existing pipelines, half new ones); extract and convert take only what that collect brought. Medians; % = incremental / full (target < 5% at 100k).\n");
+        let _ = writeln!(s, "| DB | N | changed | runs | full s | collect s | extract s | convert s | incremental s | % of full | peak RSS MiB |");
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for r in pipeline
+            .iter()
+            .filter(|r| r.framework.iter().any(|f| f.changed > 0))
+        {
+            let full = summarize(&r.framework, None).secs;
+            let inc = |phase| summarize_run(&r.framework, phase, true);
+            let total = inc(None);
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.1}% | {} |",
+                r.db.title(),
+                count(r.n),
+                count(r.framework[0].changed),
+                r.runs,
+                full,
+                inc(Some("collect")).secs,
+                inc(Some("extract")).secs,
+                inc(Some("convert")).secs,
+                total.secs,
+                100.0 * total.secs / full,
+                mib(total.peak_kib),
+            );
         }
     }
 
@@ -704,8 +790,105 @@ fn render(cli: &Cli, results: &Results) -> String {
         }
     }
 
+    s.push_str(&pydevlake(pipeline, http));
     s.push_str(&targets(pipeline, startups));
     s
+}
+
+/// pydevlake's fake plugin measured on a machine like this one (issue 17's reference
+/// figures): database, N, phase, seconds, peak RSS MiB; one run each.
+const PYDEVLAKE: &[(DbArg, u64, &str, f64, f64)] = &[
+    (DbArg::Sqlite, 10_000, "collect", 2.34, 84.0),
+    (DbArg::Sqlite, 10_000, "extract", 7.76, 90.0),
+    (DbArg::Sqlite, 10_000, "convert", 9.28, 91.0),
+    (DbArg::Sqlite, 100_000, "collect", 16.46, 231.0),
+    (DbArg::Sqlite, 100_000, "extract", 238.46, 276.0),
+    (DbArg::Sqlite, 100_000, "convert", 275.59, 295.0),
+    (DbArg::Mysql, 10_000, "collect", 3.68, 84.0),
+    (DbArg::Mysql, 10_000, "extract", 17.08, 92.0),
+    (DbArg::Mysql, 10_000, "convert", 18.10, 91.0),
+    (DbArg::Postgres, 10_000, "collect", 2.65, 89.0),
+    (DbArg::Postgres, 10_000, "extract", 17.63, 100.0),
+    (DbArg::Postgres, 10_000, "convert", 17.63, 95.0),
+];
+
+/// pydevlake's HTTP collection into SQLite (no latency, one page at a time): N, seconds,
+/// peak RSS MiB.
+const PYDEVLAKE_HTTP: &[(u64, f64, f64)] = &[(10_000, 1.53, 68.0), (100_000, 11.64, 68.0)];
+
+/// pydevlake's figures beside this run's, as ratios.
+fn pydevlake(pipeline: &[PipelineResult], http: &[HttpResult]) -> String {
+    let mut rows = Vec::new();
+    for &(db, n, phase, secs, rss) in PYDEVLAKE {
+        if let Some(r) = pipeline.iter().find(|r| r.db == db && r.n == n) {
+            let ours = summarize(&r.framework, Some(phase));
+            rows.push((db.title(), n, phase.to_string(), secs, rss, ours));
+        }
+    }
+    for &(n, secs, rss) in PYDEVLAKE_HTTP {
+        if let Some(h) = http
+            .iter()
+            .find(|h| h.n == n && h.latency_ms == 0 && h.concurrency == 1)
+        {
+            let ours = summarize(&h.reports, Some("collect"));
+            let phase = "collect over HTTP (0 ms, concurrency 1)".to_string();
+            rows.push((DbArg::Sqlite.title(), n, phase, secs, rss, ours));
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("\n## Against pydevlake\n\n");
+    let _ = writeln!(s, "pydevlake's fake plugin on a machine like this one (issue 17's reference figures, one run each; each pydevlake phase is a process, about 0.5 s of which is Python start-up); devlake-rs: this run's medians (in-process phase times, to which a protocol call adds the start-up measured above).\n");
+    let _ = writeln!(s, "| DB | N | phase | pydevlake s | devlake-rs s | pydevlake / devlake-rs | pydevlake peak RSS MiB | devlake-rs peak RSS MiB | RSS ratio |");
+    let _ = writeln!(s, "|---|---:|---|---:|---:|---:|---:|---:|---:|");
+    for (db, n, phase, secs, rss, ours) in rows {
+        let _ = writeln!(
+            s,
+            "| {db} | {} | {phase} | {secs:.2} | {:.3} | {:.0}x | {rss:.0} | {} | {:.0}x |",
+            count(n),
+            ours.secs,
+            secs / ours.secs,
+            mib(ours.peak_kib),
+            rss * 1024.0 / ours.peak_kib,
+        );
+    }
+    s
+}
+
+/// `met` or `**not met**`.
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "**not met**"
+    }
+}
+
+/// Issue 17's time for the full pipeline of 100k records, in seconds.
+fn pipeline_target(db: DbArg) -> f64 {
+    match db {
+        DbArg::Sqlite => 1.0,
+        DbArg::Mysql | DbArg::Postgres => 2.5,
+    }
+}
+
+/// The worst ratio of the framework's phase times to a baseline's, and where.
+fn worst_ratio(
+    rs: &[&PipelineResult],
+    baseline: fn(&PipelineResult) -> &[ChildReport],
+) -> (f64, String) {
+    let mut worst = (0.0f64, String::new());
+    for r in rs {
+        for phase in PHASES {
+            let ratio = summarize(&r.framework, Some(phase)).secs
+                / summarize(baseline(r), Some(phase)).secs;
+            if ratio > worst.0 {
+                worst = (ratio, format!("{phase} at {}", count(r.n)));
+            }
+        }
+    }
+    worst
 }
 
 /// The targets, each with its verdict.
@@ -714,6 +897,55 @@ fn targets(pipeline: &[PipelineResult], startups: &[StartupResult]) -> String {
     let mut by_db: BTreeMap<DbArg, Vec<&PipelineResult>> = BTreeMap::new();
     for r in pipeline {
         by_db.entry(r.db).or_default().push(r);
+    }
+    for (db, rs) in &by_db {
+        let target = pipeline_target(*db);
+        let line = match rs.iter().find(|r| r.n == 100_000) {
+            Some(r) => {
+                let secs = summarize(&r.framework, None).secs;
+                format!("{secs:.3} s -> {}", verdict(secs < target))
+            }
+            None => "not measured (no 100k run)".into(),
+        };
+        let _ = writeln!(
+            s,
+            "- Full pipeline of 100k records under {target:.1} s, {}: {line}",
+            db.title()
+        );
+    }
+    for (db, rs) in &by_db {
+        let (ratio, at) = worst_ratio(rs, |r| &r.limit);
+        let _ = writeln!(
+            s,
+            "- Framework within 1.5x of the limit, {}: worst ratio {ratio:.2} ({at}) -> {}",
+            db.title(),
+            verdict(ratio <= 1.5)
+        );
+    }
+    for (db, rs) in &by_db {
+        let r = rs
+            .iter()
+            .find(|r| r.n == 100_000)
+            .or(rs.last())
+            .filter(|r| r.framework.iter().any(|f| f.changed > 0));
+        let line = match r {
+            Some(r) => {
+                let full = summarize(&r.framework, None).secs;
+                let inc = summarize_run(&r.framework, None, true).secs;
+                let pct = 100.0 * inc / full;
+                format!(
+                    "{inc:.3} s after a full run of {full:.3} s at {}: {pct:.1}% -> {}",
+                    count(r.n),
+                    verdict(pct < 5.0)
+                )
+            }
+            None => "not measured".into(),
+        };
+        let _ = writeln!(
+            s,
+            "- Incremental run ({CHANGED_PERCENT}% changed) under 5% of the full run, {}: {line}",
+            db.title()
+        );
     }
     for (db, rs) in &by_db {
         let peaks: Vec<String> = rs
@@ -730,50 +962,39 @@ fn targets(pipeline: &[PipelineResult], startups: &[StartupResult]) -> String {
             rs.first().map(|r| summarize(&r.framework, None).peak_kib),
             rs.last().map(|r| summarize(&r.framework, None).peak_kib),
         );
-        let verdict = match (first, last) {
+        let line = match (first, last) {
             (Some(a), Some(b)) if rs.len() > 1 => {
-                if b <= a * 1.25 {
-                    "met"
-                } else {
-                    "**missed**"
-                }
+                format!(
+                    "largest / smallest N {:.2} -> {}",
+                    b / a,
+                    verdict(b <= a * 1.25)
+                )
             }
-            _ => "one size only",
+            _ => "one size only".into(),
         };
         let _ = writeln!(
             s,
-            "- Memory flat in N, {}: peak RSS MiB {} -> {verdict}",
+            "- Memory flat in N (within 25%), {}: peak RSS MiB {}; {line}",
             db.title(),
             peaks.join(", ")
         );
     }
     for (db, rs) in &by_db {
-        let mut worst = (0.0f64, String::new());
-        for r in rs {
-            for phase in PHASES {
-                let ratio = summarize(&r.framework, Some(phase)).secs
-                    / summarize(&r.plain, Some(phase)).secs;
-                if ratio > worst.0 {
-                    worst = (ratio, format!("{phase} at {}", count(r.n)));
-                }
-            }
-        }
-        let verdict = if worst.0 <= 2.0 { "met" } else { "**missed**" };
+        let (ratio, at) = worst_ratio(rs, |r| &r.plain);
         let _ = writeln!(
             s,
-            "- Framework within 2x of plain sqlx, {}: worst ratio {:.2} ({}) -> {verdict}",
+            "- Framework within 2x of plain sqlx, {}: worst ratio {ratio:.2} ({at}) -> {}",
             db.title(),
-            worst.0,
-            worst.1
+            verdict(ratio <= 2.0)
         );
     }
     if let Some(st) = startups.first() {
         let m = median(st.times.iter().map(|t| t.as_secs_f64() * 1000.0).collect());
-        let verdict = if m < 20.0 { "met" } else { "**missed**" };
         let _ = writeln!(
             s,
-            "- {} under 20 ms: median {m:.2} ms -> {verdict}",
-            st.command
+            "- {} under 20 ms: median {m:.2} ms -> {}",
+            st.command,
+            verdict(m < 20.0)
         );
     }
     s

@@ -10,6 +10,9 @@
 //! Plain `INSERT`, no upsert: the tables are empty, as in the framework's full runs. The
 //! time spent in `INSERT` statements is reported apart (`write_secs`), so a ratio can be
 //! taken against the inserts alone or against the whole hand-written phase.
+//!
+//! The same phases write through [`Write::Bulk`] for the server databases' "limit" baseline
+//! (see [`crate::limit`]): the rows and reads are the same, only the statements differ.
 
 use crate::plugin::pipeline_json;
 use anyhow::{bail, Context as _, Result};
@@ -69,12 +72,29 @@ pub trait PlainDb: sqlx::Database {
     fn bytes(row: &Self::Row, i: usize) -> Result<Vec<u8>, sqlx::Error>;
     /// Timestamp column (NULL as `None`).
     fn time(row: &Self::Row, i: usize) -> Result<Option<DateTime<Utc>>, sqlx::Error>;
+    /// The limit baseline's writes on this database (see [`crate::limit`]).
+    async fn limit_write(conn: &mut Self::Connection) -> Result<Write>;
+    /// Bulk writes ([`Write::Bulk`]): what goes between two encoded rows.
+    const BULK_SEPARATOR: &'static [u8];
+    /// Bulk writes: the start of a buffer for `table` (statement head or stream header).
+    fn bulk_start(buf: &mut Vec<u8>, table: &str, columns: &[Column]) -> Result<()>;
+    /// Bulk writes: appends one row.
+    fn bulk_row(buf: &mut Vec<u8>, row: Vec<Cell>) -> Result<()>;
+    /// Bulk writes: the end of a buffer (stream trailer).
+    fn bulk_end(buf: &mut Vec<u8>);
+    /// Bulk writes: sends a finished buffer.
+    async fn bulk_send(
+        conn: &mut Self::Connection,
+        table: &str,
+        columns: &[Column],
+        buf: &[u8],
+    ) -> Result<()>;
 }
 
 /// SQLite keeps timestamps as text, in the format the framework (and pydevlake) writes,
 /// formatted and parsed without re-reading a pattern per value, as careful hand-written
 /// code would.
-fn sqlite_time(t: &DateTime<Utc>) -> String {
+pub(crate) fn sqlite_time(t: &DateTime<Utc>) -> String {
     use chrono::{Datelike, Timelike};
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
@@ -88,7 +108,7 @@ fn sqlite_time(t: &DateTime<Utc>) -> String {
     )
 }
 
-fn parse_sqlite_time(s: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+pub(crate) fn parse_sqlite_time(s: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
     use chrono::format::{Item, Parsed, StrftimeItems};
     static ITEMS: std::sync::OnceLock<Vec<Item<'static>>> = std::sync::OnceLock::new();
     let items = ITEMS.get_or_init(|| StrftimeItems::new("%Y-%m-%d %H:%M:%S%.f").collect());
@@ -164,6 +184,31 @@ impl PlainDb for sqlx::Sqlite {
             .map(Some)
             .map_err(|e| sqlx::Error::Decode(Box::new(e)))
     }
+
+    async fn limit_write(_: &mut sqlx::SqliteConnection) -> Result<Write> {
+        bail!("the SQLite limit baseline runs through rusqlite (crate::limit::Sqlite)")
+    }
+
+    const BULK_SEPARATOR: &'static [u8] = b"";
+
+    fn bulk_start(_: &mut Vec<u8>, _: &str, _: &[Column]) -> Result<()> {
+        bail!("the SQLite limit baseline runs through rusqlite (crate::limit::Sqlite)")
+    }
+
+    fn bulk_row(_: &mut Vec<u8>, _: Vec<Cell>) -> Result<()> {
+        bail!("the SQLite limit baseline runs through rusqlite (crate::limit::Sqlite)")
+    }
+
+    fn bulk_end(_: &mut Vec<u8>) {}
+
+    async fn bulk_send(
+        _: &mut sqlx::SqliteConnection,
+        _: &str,
+        _: &[Column],
+        _: &[u8],
+    ) -> Result<()> {
+        bail!("the SQLite limit baseline runs through rusqlite (crate::limit::Sqlite)")
+    }
 }
 
 impl PlainDb for sqlx::MySql {
@@ -233,6 +278,35 @@ impl PlainDb for sqlx::MySql {
             .try_get::<Option<chrono::NaiveDateTime>, _>(i)?
             .map(|n| n.and_utc()))
     }
+
+    async fn limit_write(conn: &mut sqlx::MySqlConnection) -> Result<Write> {
+        crate::limit::mysql_write(conn).await
+    }
+
+    const BULK_SEPARATOR: &'static [u8] = b", ";
+
+    fn bulk_start(buf: &mut Vec<u8>, table: &str, columns: &[Column]) -> Result<()> {
+        buf.extend_from_slice(insert_head(Self::DIALECT, table, columns).as_bytes());
+        Ok(())
+    }
+
+    fn bulk_row(buf: &mut Vec<u8>, row: Vec<Cell>) -> Result<()> {
+        crate::limit::mysql_row(buf, row);
+        Ok(())
+    }
+
+    fn bulk_end(_: &mut Vec<u8>) {}
+
+    async fn bulk_send(
+        conn: &mut sqlx::MySqlConnection,
+        _: &str,
+        _: &[Column],
+        buf: &[u8],
+    ) -> Result<()> {
+        let sql = std::str::from_utf8(buf).context("limit INSERT text")?;
+        sqlx::raw_sql(sql).execute(conn).await?;
+        Ok(())
+    }
 }
 
 impl PlainDb for sqlx::Postgres {
@@ -300,6 +374,46 @@ impl PlainDb for sqlx::Postgres {
     fn time(row: &sqlx::postgres::PgRow, i: usize) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
         row.try_get(i)
     }
+
+    async fn limit_write(_: &mut sqlx::PgConnection) -> Result<Write> {
+        Ok(Write::Bulk {
+            bytes: crate::limit::PG_COPY_BYTES,
+        })
+    }
+
+    const BULK_SEPARATOR: &'static [u8] = b"";
+
+    fn bulk_start(buf: &mut Vec<u8>, _: &str, _: &[Column]) -> Result<()> {
+        crate::limit::pg_copy_header(buf);
+        Ok(())
+    }
+
+    fn bulk_row(buf: &mut Vec<u8>, row: Vec<Cell>) -> Result<()> {
+        crate::limit::pg_copy_row(buf, row)
+    }
+
+    fn bulk_end(buf: &mut Vec<u8>) {
+        crate::limit::pg_copy_trailer(buf);
+    }
+
+    async fn bulk_send(
+        conn: &mut sqlx::PgConnection,
+        table: &str,
+        columns: &[Column],
+        buf: &[u8],
+    ) -> Result<()> {
+        crate::limit::pg_copy_send(conn, table, columns, buf).await
+    }
+}
+
+/// `INSERT INTO t (c1, ...) VALUES `.
+pub(crate) fn insert_head(dialect: Dialect, table: &str, columns: &[Column]) -> String {
+    let names: Vec<String> = columns.iter().map(|c| dialect.quote(c.name)).collect();
+    format!(
+        "INSERT INTO {} ({}) VALUES ",
+        dialect.quote(table),
+        names.join(", ")
+    )
 }
 
 /// Multi-row `INSERT` statements of one table, one text per row count.
@@ -312,14 +426,8 @@ struct Inserts {
 
 impl Inserts {
     fn new(dialect: Dialect, table: &str, columns: &[Column]) -> Self {
-        let names: Vec<String> = columns.iter().map(|c| dialect.quote(c.name)).collect();
-        let head = format!(
-            "INSERT INTO {} ({}) VALUES ",
-            dialect.quote(table),
-            names.join(", ")
-        );
         Inserts {
-            head,
+            head: insert_head(dialect, table, columns),
             columns: columns.len(),
             dialect,
             cache: HashMap::new(),
@@ -345,25 +453,148 @@ impl Inserts {
         })
     }
 
-    /// Inserts the rows in one statement; adds the time it took to `spent`.
+    /// Inserts the rows in one statement.
     async fn write<DB: PlainDb>(
         &mut self,
         conn: &mut DB::Connection,
         rows: Vec<Vec<Cell>>,
-        spent: &mut Duration,
     ) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
-        let started = Instant::now();
         let sql = self.sql(rows.len());
         let mut q = sqlx::query::<DB>(sql);
         for cell in rows.into_iter().flatten() {
             q = DB::bind(q, cell);
         }
         DB::execute(conn, q).await.context("plain INSERT")?;
+        Ok(())
+    }
+}
+
+/// How a phase writes its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    /// The plain baseline: a multi-row `INSERT` of each [`BATCH`] rows (bound parameters).
+    Batches,
+    /// The limit baseline: rows encoded into buffers of up to `bytes` (PostgreSQL: `COPY
+    /// ... FROM STDIN (FORMAT binary)`; MySQL: one literal multi-row `INSERT` as large as
+    /// `max_allowed_packet` allows), sent when full and at the end of the phase.
+    Bulk {
+        /// Largest buffer sent at once.
+        bytes: usize,
+    },
+}
+
+/// Rows encoded for a bulk write, sent when the next row would not fit.
+struct Bulk {
+    table: String,
+    columns: Vec<Column>,
+    budget: usize,
+    buf: Vec<u8>,
+    row: Vec<u8>,
+    rows: usize,
+}
+
+/// Room kept for the end of a bulk buffer (PostgreSQL's trailer).
+const BULK_TAIL: usize = 16;
+
+impl Bulk {
+    async fn write<DB: PlainDb>(
+        &mut self,
+        conn: &mut DB::Connection,
+        rows: Vec<Vec<Cell>>,
+        spent: &mut Duration,
+    ) -> Result<()> {
+        for r in rows {
+            self.row.clear();
+            DB::bulk_row(&mut self.row, r)?;
+            let grown = self.buf.len() + DB::BULK_SEPARATOR.len() + self.row.len() + BULK_TAIL;
+            if self.rows > 0 && grown > self.budget {
+                self.send::<DB>(conn, spent).await?;
+            }
+            if self.rows == 0 {
+                self.buf.clear();
+                DB::bulk_start(&mut self.buf, &self.table, &self.columns)?;
+            } else {
+                self.buf.extend_from_slice(DB::BULK_SEPARATOR);
+            }
+            self.buf.extend_from_slice(&self.row);
+            self.rows += 1;
+        }
+        Ok(())
+    }
+
+    async fn send<DB: PlainDb>(
+        &mut self,
+        conn: &mut DB::Connection,
+        spent: &mut Duration,
+    ) -> Result<()> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let started = Instant::now();
+        DB::bulk_end(&mut self.buf);
+        DB::bulk_send(conn, &self.table, &self.columns, &self.buf)
+            .await
+            .with_context(|| {
+                format!("limit bulk write of {} rows into {}", self.rows, self.table)
+            })?;
+        self.rows = 0;
         *spent += started.elapsed();
         Ok(())
+    }
+}
+
+/// A phase's writer of one table.
+enum Writer {
+    Batches(Inserts),
+    Bulk(Bulk),
+}
+
+impl Writer {
+    fn new(write: Write, dialect: Dialect, table: &str, columns: &[Column]) -> Writer {
+        match write {
+            Write::Batches => Writer::Batches(Inserts::new(dialect, table, columns)),
+            Write::Bulk { bytes } => Writer::Bulk(Bulk {
+                table: table.to_string(),
+                columns: columns.to_vec(),
+                budget: bytes,
+                buf: Vec::new(),
+                row: Vec::new(),
+                rows: 0,
+            }),
+        }
+    }
+
+    /// Writes (or buffers) the rows; adds the time spent writing to `spent`.
+    async fn write<DB: PlainDb>(
+        &mut self,
+        conn: &mut DB::Connection,
+        rows: Vec<Vec<Cell>>,
+        spent: &mut Duration,
+    ) -> Result<()> {
+        match self {
+            Writer::Batches(i) => {
+                let started = Instant::now();
+                i.write::<DB>(conn, rows).await?;
+                *spent += started.elapsed();
+                Ok(())
+            }
+            Writer::Bulk(b) => b.write::<DB>(conn, rows, spent).await,
+        }
+    }
+
+    /// Sends what is buffered.
+    async fn finish<DB: PlainDb>(
+        &mut self,
+        conn: &mut DB::Connection,
+        spent: &mut Duration,
+    ) -> Result<()> {
+        match self {
+            Writer::Batches(_) => Ok(()),
+            Writer::Bulk(b) => b.send::<DB>(conn, spent).await,
+        }
     }
 }
 
@@ -398,8 +629,19 @@ struct Tx {
 }
 
 impl Tx {
-    async fn begin<DB: PlainDb>(conn: &mut DB::Connection) -> Result<Tx> {
+    /// Starts the clock and the transaction; first refreshes the statistics of the table
+    /// the phase pages through, as the framework does (without them PostgreSQL and MariaDB
+    /// scan and sort the scope's rows for every page of a freshly filled table).
+    async fn begin<DB: PlainDb>(conn: &mut DB::Connection, reads: Option<&str>) -> Result<Tx> {
         let started = Instant::now();
+        let analyze = match (DB::DIALECT, reads) {
+            (Dialect::MySql, Some(t)) => Some(format!("ANALYZE TABLE {}", DB::DIALECT.quote(t))),
+            (Dialect::Postgres, Some(t)) => Some(format!("ANALYZE {}", DB::DIALECT.quote(t))),
+            _ => None,
+        };
+        if let Some(sql) = analyze {
+            DB::raw(conn, &sql).await?;
+        }
         let begin = match DB::DIALECT {
             Dialect::Sqlite => "BEGIN IMMEDIATE",
             Dialect::MySql => "START TRANSACTION",
@@ -412,7 +654,12 @@ impl Tx {
         })
     }
 
-    async fn commit<DB: PlainDb>(self, conn: &mut DB::Connection) -> Result<PhaseTime> {
+    async fn commit<DB: PlainDb>(
+        mut self,
+        conn: &mut DB::Connection,
+        writer: &mut Writer,
+    ) -> Result<PhaseTime> {
+        writer.finish::<DB>(conn, &mut self.write).await?;
         DB::raw(conn, "COMMIT").await?;
         Ok(PhaseTime {
             total: self.started.elapsed(),
@@ -421,32 +668,37 @@ impl Tx {
     }
 }
 
+/// Raw row `i` of the generated source.
+pub(crate) fn raw_cells(names: &Names, i: u64) -> Result<Vec<Cell>> {
+    Ok(vec![
+        Cell::Text(names.params.clone()),
+        Cell::Bytes(serde_json::to_vec(&pipeline_json(i))?),
+        Cell::Null(ColumnType::String),
+        Cell::Bytes(b"\"\"".to_vec()),
+        Cell::Time(Utc::now()),
+    ])
+}
+
 /// Collect: `n` generated records into the raw table.
 pub async fn collect<DB: PlainDb>(
     conn: &mut DB::Connection,
     names: &Names,
     n: u64,
+    write: Write,
 ) -> Result<PhaseTime> {
-    let mut inserts = Inserts::new(DB::DIALECT, &names.raw_table, &raw_columns());
-    let mut tx = Tx::begin::<DB>(conn).await?;
+    let mut writer = Writer::new(write, DB::DIALECT, &names.raw_table, &raw_columns());
+    let mut tx = Tx::begin::<DB>(conn, None).await?;
     let mut batch = Vec::with_capacity(BATCH);
     for i in 0..n {
-        let data = serde_json::to_vec(&pipeline_json(i))?;
-        batch.push(vec![
-            Cell::Text(names.params.clone()),
-            Cell::Bytes(data),
-            Cell::Null(ColumnType::String),
-            Cell::Bytes(b"\"\"".to_vec()),
-            Cell::Time(Utc::now()),
-        ]);
+        batch.push(raw_cells(names, i)?);
         if batch.len() == BATCH {
-            inserts
+            writer
                 .write::<DB>(conn, std::mem::take(&mut batch), &mut tx.write)
                 .await?;
         }
     }
-    inserts.write::<DB>(conn, batch, &mut tx.write).await?;
-    tx.commit::<DB>(conn).await
+    writer.write::<DB>(conn, batch, &mut tx.write).await?;
+    tx.commit::<DB>(conn, &mut writer).await
 }
 
 /// The raw record as the generator writes it.
@@ -459,13 +711,44 @@ struct RawPipeline {
     state: String,
 }
 
-/// Extract: raw rows into tool rows.
-pub async fn extract<DB: PlainDb>(conn: &mut DB::Connection, names: &Names) -> Result<PhaseTime> {
-    let desc = FakePipeline::descriptor();
-    let columns = desc.columns();
-    let mut inserts = Inserts::new(DB::DIALECT, desc.table, &columns);
-    let d = DB::DIALECT;
-    let select = format!(
+/// The tool row of raw row `id` holding `data`, in the order of `columns`.
+pub(crate) fn extract_cells(
+    columns: &[Column],
+    names: &Names,
+    id: i64,
+    data: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Vec<Cell>> {
+    let raw: RawPipeline = serde_json::from_slice(data)?;
+    columns
+        .iter()
+        .map(|c| {
+            Ok(match c.name {
+                "_raw_data_params" => Cell::Text(names.params.clone()),
+                "_raw_data_table" => Cell::Text(names.raw_table.clone()),
+                "_raw_data_id" => Cell::Int(id),
+                "created_at" | "updated_at" => Cell::Time(now),
+                "connection_id" => Cell::Int(names.connection_id),
+                "id" => Cell::Text(raw.id.clone()),
+                "started_at" => raw
+                    .started_at
+                    .map(Cell::Time)
+                    .unwrap_or(Cell::Null(ColumnType::DateTime)),
+                "finished_at" => raw
+                    .finished_at
+                    .map(Cell::Time)
+                    .unwrap_or(Cell::Null(ColumnType::DateTime)),
+                "state" => Cell::Text(raw.state.to_ascii_uppercase()),
+                "_raw_data_remark" => Cell::Null(c.column_type),
+                other => bail!("plain baseline: no value for tool column {other}"),
+            })
+        })
+        .collect()
+}
+
+/// `SELECT id, data` of a page of the scope's raw rows after an id (placeholders 1, 2).
+pub(crate) fn raw_page_sql(d: Dialect, names: &Names) -> String {
+    format!(
         "SELECT {id}, {data} FROM {t} WHERE {params} = {p1} AND {id} > {p2} ORDER BY {id} LIMIT {BATCH}",
         id = d.quote("id"),
         data = d.quote("data"),
@@ -473,8 +756,20 @@ pub async fn extract<DB: PlainDb>(conn: &mut DB::Connection, names: &Names) -> R
         params = d.quote("params"),
         p1 = d.placeholder(1),
         p2 = d.placeholder(2),
-    );
-    let mut tx = Tx::begin::<DB>(conn).await?;
+    )
+}
+
+/// Extract: raw rows into tool rows.
+pub async fn extract<DB: PlainDb>(
+    conn: &mut DB::Connection,
+    names: &Names,
+    write: Write,
+) -> Result<PhaseTime> {
+    let desc = FakePipeline::descriptor();
+    let columns = desc.columns();
+    let mut writer = Writer::new(write, DB::DIALECT, desc.table, &columns);
+    let select = raw_page_sql(DB::DIALECT, names);
+    let mut tx = Tx::begin::<DB>(conn, Some(&names.raw_table)).await?;
     let mut last_id = 0i64;
     loop {
         let q = DB::bind(
@@ -491,75 +786,139 @@ pub async fn extract<DB: PlainDb>(conn: &mut DB::Connection, names: &Names) -> R
         let mut batch = Vec::with_capacity(page.len());
         for row in &page {
             let id = DB::int(row, 0)?;
-            let raw: RawPipeline = serde_json::from_slice(&DB::bytes(row, 1)?)?;
-            let cells = columns
-                .iter()
-                .map(|c| {
-                    Ok(match c.name {
-                        "_raw_data_params" => Cell::Text(names.params.clone()),
-                        "_raw_data_table" => Cell::Text(names.raw_table.clone()),
-                        "_raw_data_id" => Cell::Int(id),
-                        "created_at" | "updated_at" => Cell::Time(now),
-                        "connection_id" => Cell::Int(names.connection_id),
-                        "id" => Cell::Text(raw.id.clone()),
-                        "started_at" => raw
-                            .started_at
-                            .map(Cell::Time)
-                            .unwrap_or(Cell::Null(ColumnType::DateTime)),
-                        "finished_at" => raw
-                            .finished_at
-                            .map(Cell::Time)
-                            .unwrap_or(Cell::Null(ColumnType::DateTime)),
-                        "state" => Cell::Text(raw.state.to_ascii_uppercase()),
-                        "_raw_data_remark" => Cell::Null(c.column_type),
-                        other => bail!("plain baseline: no value for tool column {other}"),
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            batch.push(cells);
+            batch.push(extract_cells(
+                &columns,
+                names,
+                id,
+                &DB::bytes(row, 1)?,
+                now,
+            )?);
             last_id = id;
         }
-        inserts.write::<DB>(conn, batch, &mut tx.write).await?;
+        writer.write::<DB>(conn, batch, &mut tx.write).await?;
     }
-    tx.commit::<DB>(conn).await
+    tx.commit::<DB>(conn, &mut writer).await
+}
+
+/// A tool row as convert reads it.
+pub(crate) struct ToolRow {
+    /// `_raw_data_params`.
+    pub raw_params: Option<String>,
+    /// `_raw_data_table`.
+    pub raw_table: Option<String>,
+    /// `_raw_data_id`.
+    pub raw_id: i64,
+    /// `_raw_data_remark`.
+    pub raw_remark: Option<String>,
+    /// `id`.
+    pub id: String,
+    /// `started_at`.
+    pub started: Option<DateTime<Utc>>,
+    /// `finished_at`.
+    pub finished: Option<DateTime<Utc>>,
+    /// `state`.
+    pub state: String,
+}
+
+/// The columns convert reads, in [`ToolRow`]'s order.
+pub(crate) const TOOL_SELECTED: [&str; 8] = [
+    "_raw_data_params",
+    "_raw_data_table",
+    "_raw_data_id",
+    "_raw_data_remark",
+    "id",
+    "started_at",
+    "finished_at",
+    "state",
+];
+
+/// `SELECT` of the scope's tool rows, to be ordered (placeholders: connection id, params).
+pub(crate) fn tool_select_sql(d: Dialect) -> String {
+    format!(
+        "SELECT {} FROM {} WHERE {} = {} AND {} = {}",
+        TOOL_SELECTED.map(|s| d.quote(s)).join(", "),
+        d.quote(FakePipeline::descriptor().table),
+        d.quote("connection_id"),
+        d.placeholder(1),
+        d.quote("_raw_data_params"),
+        d.placeholder(2),
+    )
+}
+
+/// The `cicd_pipelines` row of a tool row, in the order of `columns`.
+pub(crate) fn convert_cells(
+    columns: &[Column],
+    names: &Names,
+    id_prefix: &str,
+    row: &ToolRow,
+    now: DateTime<Utc>,
+) -> Vec<Cell> {
+    let text = |t: &Option<String>| {
+        t.clone()
+            .map(Cell::Text)
+            .unwrap_or(Cell::Null(ColumnType::String))
+    };
+    let (status, result) = match row.state.as_str() {
+        "SUCCESS" => ("DONE", Some("SUCCESS")),
+        "FAILURE" => ("DONE", Some("FAILURE")),
+        _ => ("IN_PROGRESS", None),
+    };
+    columns
+        .iter()
+        .map(|c| match c.name {
+            "id" => Cell::Text(format!("{id_prefix}{}", row.id)),
+            "name" => Cell::Text(row.id.clone()),
+            "status" => Cell::Text(status.into()),
+            "result" => result
+                .map(|r| Cell::Text(r.into()))
+                .unwrap_or(Cell::Null(c.column_type)),
+            "type" => Cell::Text("BUILD".into()),
+            "environment" => Cell::Text(names.environment.clone()),
+            "cicd_scope_id" => Cell::Text(names.cicd_scope_id.clone()),
+            "finished_date" => row
+                .finished
+                .map(Cell::Time)
+                .unwrap_or(Cell::Null(c.column_type)),
+            "duration_sec" => match (row.started, row.finished) {
+                (Some(s), Some(f)) => Cell::Float((f - s).num_seconds() as f64),
+                _ => Cell::Null(c.column_type),
+            },
+            "created_at" | "updated_at" => Cell::Time(now),
+            "_raw_data_params" => text(&row.raw_params),
+            "_raw_data_table" => text(&row.raw_table),
+            "_raw_data_id" => Cell::Int(row.raw_id),
+            "_raw_data_remark" => text(&row.raw_remark),
+            _ => Cell::Null(c.column_type),
+        })
+        .collect()
+}
+
+/// The prefix of every `cicd_pipelines` id (`fakeplugin:FakePipeline:1:`).
+pub(crate) fn pipeline_id_prefix(names: &Names) -> String {
+    let tool = FakePipeline::descriptor();
+    format!("{}:{}:{}:", tool.crate_name, tool.name, names.connection_id)
 }
 
 /// Convert: tool rows into `cicd_pipelines` rows.
-pub async fn convert<DB: PlainDb>(conn: &mut DB::Connection, names: &Names) -> Result<PhaseTime> {
-    let tool = FakePipeline::descriptor();
+pub async fn convert<DB: PlainDb>(
+    conn: &mut DB::Connection,
+    names: &Names,
+    write: Write,
+) -> Result<PhaseTime> {
     let domain = CicdPipeline::descriptor();
     let columns = domain.columns();
-    let mut inserts = Inserts::new(DB::DIALECT, domain.table, &columns);
+    let mut writer = Writer::new(write, DB::DIALECT, domain.table, &columns);
     let d = DB::DIALECT;
-    let q = |s: &str| d.quote(s);
-    let selected = [
-        "_raw_data_params",
-        "_raw_data_table",
-        "_raw_data_id",
-        "_raw_data_remark",
-        "id",
-        "started_at",
-        "finished_at",
-        "state",
-    ];
-    let base = format!(
-        "SELECT {} FROM {} WHERE {} = {} AND {} = {}",
-        selected.map(q).join(", "),
-        q(tool.table),
-        q("connection_id"),
-        d.placeholder(1),
-        q("_raw_data_params"),
-        d.placeholder(2),
-    );
-    let first = format!("{base} ORDER BY {} LIMIT {BATCH}", q("id"));
+    let base = tool_select_sql(d);
+    let first = format!("{base} ORDER BY {} LIMIT {BATCH}", d.quote("id"));
     let next = format!(
         "{base} AND {} > {} ORDER BY {} LIMIT {BATCH}",
-        q("id"),
+        d.quote("id"),
         d.placeholder(3),
-        q("id")
+        d.quote("id")
     );
-    let id_prefix = format!("{}:{}:{}:", tool.crate_name, tool.name, names.connection_id);
-    let mut tx = Tx::begin::<DB>(conn).await?;
+    let id_prefix = pipeline_id_prefix(names);
+    let mut tx = Tx::begin::<DB>(conn, Some(FakePipeline::descriptor().table)).await?;
     let mut last: Option<String> = None;
     loop {
         let mut query = sqlx::query::<DB>(if last.is_some() { &next } else { &first });
@@ -578,60 +937,29 @@ pub async fn convert<DB: PlainDb>(conn: &mut DB::Connection, names: &Names) -> R
         let now = Utc::now();
         let mut batch = Vec::with_capacity(page.len());
         for row in &page {
-            let text = |i| {
-                DB::text(row, i)
-                    .map(|t| t.map(Cell::Text).unwrap_or(Cell::Null(ColumnType::String)))
+            let tool = ToolRow {
+                raw_params: DB::text(row, 0)?,
+                raw_table: DB::text(row, 1)?,
+                raw_id: DB::int(row, 2)?,
+                raw_remark: DB::text(row, 3)?,
+                id: DB::text(row, 4)?.unwrap_or_default(),
+                started: DB::time(row, 5)?,
+                finished: DB::time(row, 6)?,
+                state: DB::text(row, 7)?.unwrap_or_default(),
             };
-            let id = DB::text(row, 4)?.unwrap_or_default();
-            let (started, finished) = (DB::time(row, 5)?, DB::time(row, 6)?);
-            let state = DB::text(row, 7)?.unwrap_or_default();
-            let (status, result) = match state.as_str() {
-                "SUCCESS" => ("DONE", Some("SUCCESS")),
-                "FAILURE" => ("DONE", Some("FAILURE")),
-                _ => ("IN_PROGRESS", None),
-            };
-            let cells = columns
-                .iter()
-                .map(|c| {
-                    Ok(match c.name {
-                        "id" => Cell::Text(format!("{id_prefix}{id}")),
-                        "name" => Cell::Text(id.clone()),
-                        "status" => Cell::Text(status.into()),
-                        "result" => result
-                            .map(|r| Cell::Text(r.into()))
-                            .unwrap_or(Cell::Null(c.column_type)),
-                        "type" => Cell::Text("BUILD".into()),
-                        "environment" => Cell::Text(names.environment.clone()),
-                        "cicd_scope_id" => Cell::Text(names.cicd_scope_id.clone()),
-                        "finished_date" => finished
-                            .map(Cell::Time)
-                            .unwrap_or(Cell::Null(c.column_type)),
-                        "duration_sec" => match (started, finished) {
-                            (Some(s), Some(f)) => Cell::Float((f - s).num_seconds() as f64),
-                            _ => Cell::Null(c.column_type),
-                        },
-                        "created_at" | "updated_at" => Cell::Time(now),
-                        "_raw_data_params" => text(0)?,
-                        "_raw_data_table" => text(1)?,
-                        "_raw_data_id" => Cell::Int(DB::int(row, 2)?),
-                        "_raw_data_remark" => text(3)?,
-                        _ => Cell::Null(c.column_type),
-                    })
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()?;
-            batch.push(cells);
-            last = Some(id);
+            batch.push(convert_cells(&columns, names, &id_prefix, &tool, now));
+            last = Some(tool.id);
         }
-        inserts.write::<DB>(conn, batch, &mut tx.write).await?;
+        writer.write::<DB>(conn, batch, &mut tx.write).await?;
         if !full {
             break;
         }
     }
-    tx.commit::<DB>(conn).await
+    tx.commit::<DB>(conn, &mut writer).await
 }
 
 /// The raw table's columns as the framework writes them (`id` is generated).
-fn raw_columns() -> Vec<Column> {
+pub(crate) fn raw_columns() -> Vec<Column> {
     [
         ("params", ColumnType::String),
         ("data", ColumnType::Bytes),

@@ -3,14 +3,15 @@
 //! pipelines collected from an in-process generator or from a local HTTP server, extracted
 //! into the fake plugin's tool table and converted into `cicd_pipelines`.
 //!
-//! Task options carry what a run needs: `n` (records to generate), and for the HTTP
+//! Task options carry what a run needs: `n` (records to generate), `changed` (records new
+//! or updated since the last run, generated on an incremental run), and for the HTTP
 //! stream `endpoint` (server base URL) and `concurrency` (pages fetched at once).
 
 use devlake::api::{ApiClient, Method, PageNumberPaginator};
 use devlake::domain::devops::{CicdPipeline, CicdScope};
 use devlake::plugin::AnyDomainScope;
 use devlake::prelude::*;
-use fakeplugin::models::{FakeConnection, FakePipeline, FakeProject, FakeScopeConfig};
+use fakeplugin::models::{FakeConnection, FakePipeline, FakeProject, FakeScopeConfig, State};
 use fakeplugin::{convert_pipeline, FakePipelineStream};
 use futures::StreamExt;
 use serde_json::{json, Value as Json};
@@ -26,6 +27,22 @@ pub const HTTP_STREAM: &str = "httppipelines";
 /// in lowercase). Every source (generator, HTTP server, plain baseline) uses this.
 pub fn pipeline_json(i: u64) -> Json {
     FakePipelineStream::fake_pipeline(i as usize).to_json()
+}
+
+/// Pipeline `i` after an update: another state and a later finish.
+pub fn updated_pipeline_json(i: u64) -> Json {
+    let mut p = FakePipelineStream::fake_pipeline(i as usize);
+    p.state = match p.state {
+        State::Success => State::Failure,
+        _ => State::Success,
+    };
+    p.finished_at = p.finished_at.map(|t| t + chrono::Duration::minutes(1));
+    p.to_json()
+}
+
+/// `changed` records of an incremental run as (updated, new): half of each (the odd one new).
+pub fn split_changes(changed: u64) -> (u64, u64) {
+    (changed / 2, changed - changed / 2)
 }
 
 /// The plugin.
@@ -93,10 +110,42 @@ pub struct Pipelines {
 }
 
 impl Pipelines {
+    /// A source that answers "what changed since" as an API with `updated_since` does: a
+    /// full (or first) run gets pipelines `0..n`; an incremental one, which the runtime
+    /// gives the last run's start ([`Context::collected_since`]) and saved state, gets
+    /// `changed` records: updates of existing pipelines spread over the ids, and new ones
+    /// after the last id the state says was generated.
     async fn generate(ctx: &Context<BenchPlugin>, out: &mut RawSink<'_>) -> Result<()> {
-        for i in 0..option_u64(ctx, "n")? {
-            out.push(pipeline_json(i)).await?;
-        }
+        let n = option_u64(ctx, "n")?;
+        let next = match ctx.collected_since() {
+            None => {
+                for i in 0..n {
+                    out.push(pipeline_json(i)).await?;
+                }
+                n
+            }
+            Some(_) => {
+                let next = ctx
+                    .state()
+                    .and_then(|s| s.get("next"))
+                    .and_then(Json::as_u64)
+                    .unwrap_or(n);
+                let changed = match ctx.options.get("changed") {
+                    None => 0,
+                    Some(_) => option_u64(ctx, "changed")?,
+                };
+                let (updated, new) = split_changes(changed);
+                let step = (next / updated.max(1)).max(1);
+                for j in 0..updated.min(next) {
+                    out.push(updated_pipeline_json(j * step)).await?;
+                }
+                for i in next..next + new {
+                    out.push(pipeline_json(i)).await?;
+                }
+                next + new
+            }
+        };
+        out.set_state(json!({ "next": next }));
         Ok(())
     }
 
@@ -151,10 +200,10 @@ impl Stream<BenchPlugin> for Pipelines {
     async fn collect(&self, ctx: &Context<BenchPlugin>, out: &mut RawSink<'_>) -> Result<()> {
         if self.from_http {
             Self::fetch(ctx, out).await?;
+            out.set_state(json!({}));
         } else {
             Self::generate(ctx, out).await?;
         }
-        out.set_state(json!({}));
         Ok(())
     }
 

@@ -127,13 +127,16 @@ pub(crate) async fn prepare<P: Plugin, S: Stream<P>>(
     db: &mut Db,
 ) -> Result<()> {
     let raw = raw_table_name(&ctx.plugin_name, &stream.name());
+    let stale = !statistics_are_current(ctx);
     match verb {
         Verb::Collect => ensure_raw_table(db, &raw).await?,
         Verb::Extract => {
             ensure_raw_table(db, &raw).await?;
             let d = S::ToolModel::descriptor();
             ensure_table(db, d.table, &d.columns()).await?;
-            analyze(db, &raw).await?;
+            if stale {
+                analyze(db, &raw).await?;
+            }
         }
         Verb::Convert => {
             let d = S::ToolModel::descriptor();
@@ -142,10 +145,21 @@ pub(crate) async fn prepare<P: Plugin, S: Stream<P>>(
                 ensure_table(db, m.table, &m.columns()).await?;
             }
             create_index(db, d.table, "_raw_data_id").await?;
-            analyze(db, d.table).await?;
+            if stale {
+                analyze(db, d.table).await?;
+            }
         }
     }
     Ok(())
+}
+
+/// Whether the tables a subtask pages through still have the statistics its last
+/// successful run refreshed: on an incremental run after one, the subtask reads only the
+/// rows above its watermark (an indexed range), so a new `ANALYZE` (measured: 110-125 ms
+/// per 100k-row table on PostgreSQL, most of a 1% incremental extract) buys nothing; the
+/// servers' own auto-analyze follows the table as it grows.
+fn statistics_are_current<P: Plugin>(ctx: &Context<P>) -> bool {
+    ctx.incremental() && ctx.watermark.is_some()
 }
 
 /// [`prepare`] for a substream's collect: also the parent's tool table it pages through.
@@ -160,7 +174,9 @@ pub(crate) async fn prepare_substream<P: Plugin, S: Substream<P>>(
         let parent = <S::Parent as Stream<P>>::ToolModel::descriptor();
         ensure_table(db, parent.table, &parent.columns()).await?;
         create_index(db, parent.table, "_raw_data_id").await?;
-        analyze(db, parent.table).await?;
+        if !statistics_are_current(ctx) {
+            analyze(db, parent.table).await?;
+        }
     }
     Ok(())
 }
@@ -838,15 +854,6 @@ async fn run_locked<P: Plugin>(
     progress: &mut Progress,
 ) -> Result<()> {
     let name = verb.subtask_name(&stream.name());
-    let ddl = DdlLock::acquire(db).await?;
-    let prepared = match ensure_runs_table(db).await {
-        Ok(()) => stream.prepare(verb, ctx, db).await,
-        Err(e) => Err(e),
-    };
-    let released = ddl.release(db).await;
-    prepared?;
-    released?;
-
     let plugin = ctx.plugin_name.clone();
     let scope_id = ctx.scope.id.clone();
     let key = RunKey {
@@ -855,14 +862,26 @@ async fn run_locked<P: Plugin>(
         connection_id: ctx.connection_id(),
         scope_id: &scope_id,
     };
-    let last = if ctx.incremental() {
-        last_run(db, &key).await?
-    } else {
-        LastRun::default()
-    };
-    ctx.state = last.state;
-    ctx.collected_since = last.started;
-    ctx.watermark = last.watermark;
+    // The last run is read before `prepare`, which skips refreshing statistics on an
+    // incremental run that follows a successful one.
+    let ddl = DdlLock::acquire(db).await?;
+    let prepared = async {
+        ensure_runs_table(db).await?;
+        let last = if ctx.incremental() {
+            last_run(db, &key).await?
+        } else {
+            LastRun::default()
+        };
+        ctx.state = last.state;
+        ctx.collected_since = last.started;
+        ctx.watermark = last.watermark;
+        stream.prepare(verb, ctx, db).await
+    }
+    .await;
+    let released = ddl.release(db).await;
+    prepared?;
+    released?;
+
     let run_id = start_run(db, &key).await?;
     let ctx_ref: &Context<P> = ctx;
     if verb == Verb::Collect {

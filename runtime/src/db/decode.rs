@@ -5,11 +5,16 @@
 //! model codecs then convert leniently.
 
 use super::DbError;
-use crate::model::{ColumnType, Value};
+#[cfg(feature = "postgres")]
+use crate::model::ColumnType;
+use crate::model::Value;
 use sqlx::{Column as _, Row as _, TypeInfo as _, ValueRef as _};
 
+#[cfg(feature = "sqlite")]
 type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+#[cfg(feature = "mysql")]
 type MySqlQuery<'q> = sqlx::query::Query<'q, sqlx::MySql, sqlx::mysql::MySqlArguments>;
+#[cfg(feature = "postgres")]
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
 /// SQLite stores timestamps as text; this is pydevlake's (SQLAlchemy's) format.
@@ -29,6 +34,7 @@ pub(crate) fn sqlite_datetime(d: &crate::model::DateTime) -> String {
     )
 }
 
+#[cfg(feature = "sqlite")]
 pub(crate) fn bind_all_sqlite(mut q: SqliteQuery<'_>, params: Vec<Value>) -> SqliteQuery<'_> {
     for v in params {
         q = match v {
@@ -45,6 +51,7 @@ pub(crate) fn bind_all_sqlite(mut q: SqliteQuery<'_>, params: Vec<Value>) -> Sql
     q
 }
 
+#[cfg(feature = "mysql")]
 pub(crate) fn bind_all_mysql(mut q: MySqlQuery<'_>, params: Vec<Value>) -> MySqlQuery<'_> {
     for v in params {
         q = match v {
@@ -65,6 +72,7 @@ pub(crate) fn bind_all_mysql(mut q: MySqlQuery<'_>, params: Vec<Value>) -> MySql
     q
 }
 
+#[cfg(feature = "postgres")]
 pub(crate) fn bind_all_pg<'q>(
     mut q: PgQuery<'q>,
     params: Vec<Value>,
@@ -101,6 +109,7 @@ fn decode_err(col: &str, e: sqlx::Error) -> DbError {
     DbError::Decode(format!("column {col}: {e}"))
 }
 
+#[cfg(feature = "sqlite")]
 pub(crate) fn sqlite_row(row: &sqlx::sqlite::SqliteRow) -> Result<Vec<Value>, DbError> {
     (0..row.len())
         .map(|i| {
@@ -134,6 +143,7 @@ pub(crate) fn sqlite_row(row: &sqlx::sqlite::SqliteRow) -> Result<Vec<Value>, Db
         .collect()
 }
 
+#[cfg(feature = "mysql")]
 pub(crate) fn mysql_row(row: &sqlx::mysql::MySqlRow) -> Result<Vec<Value>, DbError> {
     (0..row.len())
         .map(|i| {
@@ -202,6 +212,7 @@ pub(crate) fn mysql_row(row: &sqlx::mysql::MySqlRow) -> Result<Vec<Value>, DbErr
         .collect()
 }
 
+#[cfg(feature = "postgres")]
 pub(crate) fn pg_row(row: &sqlx::postgres::PgRow) -> Result<Vec<Value>, DbError> {
     (0..row.len())
         .map(|i| {

@@ -377,6 +377,9 @@ impl Db {
         params: Vec<Value>,
         types: Option<&[ColumnType]>,
     ) -> Result<u64, DbError> {
+        // Only PostgreSQL needs the types (typed NULLs).
+        #[cfg(not(feature = "postgres"))]
+        let _ = types;
         let limit = self.statement_timeout;
         let n = match &mut self.conn {
             #[cfg(feature = "sqlite")]

@@ -24,8 +24,8 @@ Examples:
     cargo devlake run --config plugin.toml --delete-scope p1   # remove what runs wrote for scope p1
 
 Debugging (docs/debugging.md):
-    A standalone run: build it once with `cargo devlake run --debug ...`, then start the binary
-    under a debugger: rust-gdb --args target/debug/<plugin> standalone run --config plugin.toml
+    A standalone run: `cargo devlake run ...` builds the debug binary (`--release` an optimized
+    one); start it under a debugger: rust-gdb --args target/debug/<plugin> standalone run --config plugin.toml
     A plugin process that DevLake starts: set DEVLAKE_DEBUG_WAIT=1 in DevLake's environment (plugins
     inherit it). Each plugin process then prints `<plugin>: waiting for a debugger: pid <PID>` on
     stderr (DevLake logs it) and stops itself; attach with `gdb -p <PID>`, `lldb -p <PID>` or your
@@ -37,8 +37,13 @@ Debugging (docs/debugging.md):
 pub struct RunArgs {
     #[command(flatten)]
     pub krate: CrateArgs,
-    /// Build and run a debug binary instead of a release one.
-    #[arg(long)]
+    /// Build and run an optimized (release) binary, as `cargo build --release` builds it.
+    /// By default the run uses the debug binary `cargo build` builds, so that a run after a
+    /// build compiles nothing again (a cold release build takes several times longer).
+    #[arg(long, conflicts_with = "debug")]
+    pub release: bool,
+    /// Build and run the debug binary (the default; kept for scripts that pass it).
+    #[arg(long, hide = true)]
     pub debug: bool,
     /// The TOML run file: [connection], [scope_config], [[scopes]].
     #[arg(long, short = 'c', value_name = "FILE")]
@@ -151,10 +156,10 @@ fn run_recorded(krate: &plugin::PluginCrate, args: &RunArgs, session: &mut Sessi
     let rec = session.recorder().clone();
     let t0 = rec.now_ms();
     let exe = krate.build_recorded(
-        if args.debug {
-            Profile::Debug
-        } else {
+        if args.release {
             Profile::Release
+        } else {
+            Profile::Debug
         },
         Some(&rec),
     )?;

@@ -280,13 +280,16 @@ fn nextest_wanted() -> bool {
 /// failed check.
 fn conformance(krate: &PluginCrate, args: &TestArgs, rec: &Recorder) -> Result<Report, Check> {
     let fail = |name: &str, msg: String| Check::new(name, vec![msg]);
+    // Built as `cargo test` builds it (same features, same profile): after `cargo test`,
+    // nothing is compiled again.
     let exe = krate
-        .build_recorded(
+        .build_like_tests(
             if args.release {
                 Profile::Release
             } else {
                 Profile::Debug
             },
+            &feature_args(&args.cargo_test_args),
             Some(rec),
         )
         .map_err(|e| fail("build", format!("{e:#}")))?;
@@ -313,6 +316,28 @@ fn conformance(krate: &PluginCrate, args: &TestArgs, rec: &Recorder) -> Result<R
                 ),
             )
         })
+}
+
+/// The feature flags among `cargo test`'s arguments (before a `--`): the conformance
+/// binary is built with them so that it is the binary `cargo test` built.
+fn feature_args(cargo_test_args: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut args = cargo_test_args.iter().take_while(|a| *a != "--");
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--all-features" | "--no-default-features" => out.push(a.clone()),
+            "--features" | "-F" => {
+                out.push("--features".into());
+                out.extend(args.next().cloned());
+            }
+            _ if a.starts_with("--features=") => out.push(a.clone()),
+            _ if a.starts_with("-F") => {
+                out.extend(["--features".to_string(), a["-F".len()..].to_string()])
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 fn print_summary(checks: &[Check], rec: &Recorder) {
@@ -386,6 +411,42 @@ pub fn junit(plugin: &str, checks: &[Check], seconds: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_feature_flags_of_cargo_test_are_kept_for_the_conformance_build() {
+        let args: Vec<String> = [
+            "--features",
+            "a b",
+            "-Fc",
+            "--features=d",
+            "-F",
+            "e",
+            "--no-default-features",
+            "--test",
+            "plugin",
+            "--all-features",
+            "--",
+            "--features",
+            "not-cargo",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            feature_args(&args),
+            [
+                "--features",
+                "a b",
+                "--features",
+                "c",
+                "--features=d",
+                "--features",
+                "e",
+                "--no-default-features",
+                "--all-features"
+            ]
+        );
+        assert!(feature_args(&["--".to_string(), "--all-features".to_string()]).is_empty());
+    }
 
     #[test]
     fn junit_escapes_and_counts() {

@@ -242,3 +242,100 @@ fn a_plugin_with_a_bad_schema_fails_with_the_reasons() {
     assert!(failure.contains("`bad name`"), "{failure}");
     assert!(cases.iter().any(|c| c.0 == "plugin name" && c.1.is_none()));
 }
+
+/// The lines where cargo says it compiled a crate (colours or not).
+fn compiled_lines(stderr: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .filter(|l| l.contains("Compiling "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Issue 16 item 13: `cargo devlake test` right after `cargo test`, and `cargo devlake run`
+/// right after `cargo build`, compile nothing: they build what those commands built, with
+/// the same features (dev-dependencies' features in for the tests) and profile.
+#[test]
+fn test_and_run_reuse_what_cargo_test_and_cargo_build_built() {
+    let ws = devlake_e2e::workspace();
+    let tmp = tempfile::tempdir().unwrap();
+    let new = cargo_devlake(tmp.path(), &["new", "reuse-check"])
+        .output()
+        .unwrap();
+    assert!(
+        new.status.success(),
+        "{}",
+        String::from_utf8_lossy(&new.stderr)
+    );
+    let dir = tmp.path().join("reuse-check");
+    // The workspace's lock file and target folder: dependencies compile once for all tests.
+    std::fs::copy(ws.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| ws.join("target"));
+    let cargo = |args: &[&str]| {
+        let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args(args)
+            .current_dir(&dir)
+            .env("CARGO_TARGET_DIR", &target)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cargo {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+
+    cargo(&["test"]);
+    let out = cargo_devlake(&dir, &["test"])
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{}\n{stderr}", stdout(&out));
+    assert!(
+        stderr.contains("Finished"),
+        "cargo's output is missing: {stderr}"
+    );
+    assert_eq!(
+        compiled_lines(&out.stderr),
+        Vec::<String>::new(),
+        "cargo devlake test compiled again what cargo test built:\n{stderr}"
+    );
+
+    cargo(&["build"]);
+    std::fs::write(
+        dir.join("plugin.toml"),
+        "[connection]\nname = \"c\"\nendpoint = \"http://127.0.0.1:1/\"\ntoken = \"t\"\n\n[[scopes]]\nid = \"p1\"\n",
+    )
+    .unwrap();
+    let db = format!("sqlite:///{}", dir.join("lake.db").display());
+    let out = cargo_devlake(
+        &dir,
+        &[
+            "run",
+            "--config",
+            "plugin.toml",
+            "--db",
+            &db,
+            "--delete-scope",
+            "p1",
+        ],
+    )
+    .env("CARGO_TARGET_DIR", &target)
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The plugin ran (a fresh database holds nothing of the scope).
+    assert!(
+        stderr.contains("delete-scope: nothing recorded for scope \"p1\""),
+        "{}\n{stderr}",
+        stdout(&out)
+    );
+    assert_eq!(
+        compiled_lines(&out.stderr),
+        Vec::<String>::new(),
+        "cargo devlake run compiled again what cargo build built:\n{stderr}"
+    );
+}

@@ -52,6 +52,28 @@
 //! what a plugin binary may leave out, and cargo features do that within one crate.
 //!
 //! See `examples/fakeplugin` in the repository for a complete plugin.
+//!
+//! ## Cargo features
+//!
+//! What a plugin binary carries is chosen with the runtime's features:
+//!
+//! | feature | default | what it brings |
+//! |---|---|---|
+//! | `sqlite` | on | the SQLite driver (standalone runs' default database) |
+//! | `mysql` | on | the MySQL/MariaDB driver (DevLake's default database) |
+//! | `postgres` | on | the PostgreSQL driver |
+//! | `testing` | off | the testing kit in [`testing`]: `ContextBuilder`, the `assert_*` helpers, `DataFlowTester`, `FixtureServer` |
+//! | `fixtures` | off | the same as `testing` (its former name) |
+//!
+//! A plugin that only ever runs against one database can leave the other drivers out:
+//! `devlake = { version = "0.1", default-features = false, features = ["sqlite"] }`;
+//! a URL of a driver left out is refused with one line naming the feature to enable
+//! ("this plugin was built without PostgreSQL support: enable devlake's `postgres`
+//! feature").
+//! The testing kit belongs in the plugin's `[dev-dependencies]`
+//! (`devlake = { version = "0.1", features = ["testing"] }`), so release binaries do not
+//! carry it; the conformance checks `cargo devlake test` runs through the binary
+//! (`standalone conformance`) are always there.
 
 #![warn(missing_docs)]
 // Plugin futures run on the current task (no `Send` bound is wanted), which is what
@@ -59,6 +81,11 @@
 #![allow(async_fn_in_trait)]
 
 extern crate self as devlake;
+
+#[cfg(not(any(feature = "sqlite", feature = "mysql", feature = "postgres")))]
+compile_error!(
+    "devlake needs at least one database driver: enable its `sqlite`, `mysql` or `postgres` feature"
+);
 
 pub mod api;
 pub mod checks;

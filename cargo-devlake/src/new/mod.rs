@@ -90,6 +90,7 @@ pub fn run(args: NewArgs) -> anyhow::Result<()> {
         title: name.title.clone(),
         version: chrono::Utc::now().format("%Y%m%d%H%M%S").to_string(),
         devlake_dependency: runtime.toml_value(),
+        devlake_dev_dependency: runtime.dev_toml_value(),
         runtime_source: runtime.describe(),
         generator_version: env!("CARGO_PKG_VERSION").to_string(),
     };

@@ -27,6 +27,8 @@ pub struct Vars {
     pub version: String,
     /// The TOML value of the `devlake` dependency.
     pub devlake_dependency: String,
+    /// The TOML value of the `devlake` dev-dependency (the same, with the testing kit).
+    pub devlake_dev_dependency: String,
     /// Where that dependency comes from, for the README.
     pub runtime_source: String,
     /// The `cargo devlake` version that generated the crate.

@@ -52,6 +52,11 @@ fn check_runtime_dir(dir: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// The runtime dependency of a generated plugin.
+/// A TOML string.
+fn quote(s: &str) -> String {
+    toml_edit::Value::from(s).to_string().trim().to_string()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Runtime {
     /// A local checkout of the runtime crate (absolute path).
@@ -101,12 +106,25 @@ impl Runtime {
     /// The TOML value after `devlake = ` in `[dependencies]` (`Workspace` is rewritten to
     /// `devlake.workspace = true` by the workspace step).
     pub fn toml_value(&self) -> String {
-        let quote = |s: &str| toml_edit::Value::from(s).to_string().trim().to_string();
         match self {
-            Runtime::Path(p) => format!("{{ path = {} }}", quote(&p.display().to_string())),
-            Runtime::Git(url) => format!("{{ git = {} }}", quote(url)),
             Runtime::CratesIo(v) => quote(v),
-            Runtime::Workspace => "{ workspace = true }".to_string(),
+            _ => format!("{{ {} }}", self.source()),
+        }
+    }
+
+    /// The TOML value after `devlake = ` in `[dev-dependencies]`: the same runtime with the
+    /// testing kit (`features = ["testing"]`), which release builds leave out.
+    pub fn dev_toml_value(&self) -> String {
+        format!("{{ {}, features = [\"testing\"] }}", self.source())
+    }
+
+    /// Where the runtime comes from, as the keys of an inline table (`path = "..."`).
+    fn source(&self) -> String {
+        match self {
+            Runtime::Path(p) => format!("path = {}", quote(&p.display().to_string())),
+            Runtime::Git(url) => format!("git = {}", quote(url)),
+            Runtime::CratesIo(v) => format!("version = {}", quote(v)),
+            Runtime::Workspace => "workspace = true".to_string(),
         }
     }
 
@@ -119,6 +137,42 @@ impl Runtime {
             Runtime::Workspace => {
                 "the enclosing workspace's `[workspace.dependencies]`".to_string()
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scaffold's dev-dependency names the same runtime as its dependency, with the
+    /// testing kit that release builds leave out.
+    #[test]
+    fn the_dev_dependency_is_the_same_runtime_with_the_testing_kit() {
+        for (runtime, dependency, dev) in [
+            (
+                Runtime::Path(PathBuf::from("/src/rt")),
+                r#"{ path = "/src/rt" }"#,
+                r#"{ path = "/src/rt", features = ["testing"] }"#,
+            ),
+            (
+                Runtime::Git("https://example.com/r.git".into()),
+                r#"{ git = "https://example.com/r.git" }"#,
+                r#"{ git = "https://example.com/r.git", features = ["testing"] }"#,
+            ),
+            (
+                Runtime::CratesIo("0.1".into()),
+                r#""0.1""#,
+                r#"{ version = "0.1", features = ["testing"] }"#,
+            ),
+            (
+                Runtime::Workspace,
+                "{ workspace = true }",
+                r#"{ workspace = true, features = ["testing"] }"#,
+            ),
+        ] {
+            assert_eq!(runtime.toml_value(), dependency);
+            assert_eq!(runtime.dev_toml_value(), dev);
         }
     }
 }

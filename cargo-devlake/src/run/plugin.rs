@@ -170,9 +170,37 @@ impl PluginCrate {
 
     /// [`PluginCrate::build`], cargo's messages also recorded for a Build Scan.
     pub fn build_recorded(&self, profile: Profile, rec: Option<&Recorder>) -> Result<PathBuf> {
+        self.build_with(profile, &[], rec)
+    }
+
+    /// Builds the binary as `cargo test` builds it (with `features`, the feature flags
+    /// given to `cargo test`), so that the binary and its dependencies `cargo test` built are
+    /// reused as they are. `cargo test` resolves features with the dev-dependencies in
+    /// (`devlake`'s `testing` kit, axum's server side of hyper...); a plain `cargo build`
+    /// leaves them out, so every crate whose features differ would be compiled a second
+    /// time. `--tests` makes this build resolve features as `cargo test` does; the test
+    /// targets it adds are the ones `cargo test` compiled.
+    pub fn build_like_tests(
+        &self,
+        profile: Profile,
+        features: &[String],
+        rec: Option<&Recorder>,
+    ) -> Result<PathBuf> {
+        let mut extra = vec!["--tests".to_string()];
+        extra.extend(features.iter().cloned());
+        self.build_with(profile, &extra, rec)
+    }
+
+    fn build_with(
+        &self,
+        profile: Profile,
+        extra: &[String],
+        rec: Option<&Recorder>,
+    ) -> Result<PathBuf> {
         let mut c = self.cargo("build");
         c.arg("--bin")
             .arg(&self.bin)
+            .args(extra)
             .arg("--message-format")
             .arg("json-render-diagnostics");
         if profile == Profile::Release {
@@ -197,7 +225,8 @@ impl PluginCrate {
         let mut exe = None;
         for msg in Message::parse_stream(BufReader::new(stdout)) {
             if let Message::CompilerArtifact(a) = msg.context("reading cargo build's messages")? {
-                if a.target.is_bin() && a.target.name.as_str() == self.bin {
+                // Not the binary's unit-test harness (`--tests` builds it too).
+                if a.target.is_bin() && a.target.name.as_str() == self.bin && !a.profile.test {
                     if let Some(e) = a.executable {
                         exe = Some(e.into_std_path_buf());
                     }

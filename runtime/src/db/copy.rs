@@ -269,6 +269,7 @@ impl PgBulk {
             return Ok(None);
         };
         let limit = db.statement_timeout;
+        #[allow(irrefutable_let_patterns)] // a build with PostgreSQL alone
         let Conn::Postgres(conn) = &mut db.conn else {
             return Ok(None);
         };

@@ -4,12 +4,24 @@
 //! DevLake's Go side created with other integer widths or JSON flavours still reads; the
 //! model codecs then convert leniently.
 
+// Helpers serve one driver or several; a build with some drivers left out leaves some unused.
+#![cfg_attr(
+    not(all(feature = "sqlite", feature = "mysql", feature = "postgres")),
+    allow(dead_code)
+)]
+
 use super::DbError;
-use crate::model::{ColumnType, Value};
+#[cfg(feature = "postgres")]
+use crate::model::ColumnType;
+use crate::model::Value;
+#[cfg(any(feature = "mysql", feature = "postgres"))]
 use sqlx::{Column as _, Row as _, TypeInfo as _, ValueRef as _};
 
+#[cfg(feature = "sqlite")]
 type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+#[cfg(feature = "mysql")]
 type MySqlQuery<'q> = sqlx::query::Query<'q, sqlx::MySql, sqlx::mysql::MySqlArguments>;
+#[cfg(feature = "postgres")]
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
 /// SQLite stores timestamps as text; this is pydevlake's (SQLAlchemy's) format.
@@ -68,6 +80,7 @@ fn sqlite_datetime_fmt(d: &crate::model::DateTime) -> String {
     )
 }
 
+#[cfg(feature = "sqlite")]
 pub(crate) fn bind_all_sqlite(mut q: SqliteQuery<'_>, params: Vec<Value>) -> SqliteQuery<'_> {
     for v in params {
         q = match v {
@@ -84,6 +97,7 @@ pub(crate) fn bind_all_sqlite(mut q: SqliteQuery<'_>, params: Vec<Value>) -> Sql
     q
 }
 
+#[cfg(feature = "mysql")]
 pub(crate) fn bind_all_mysql(mut q: MySqlQuery<'_>, params: Vec<Value>) -> MySqlQuery<'_> {
     for v in params {
         q = match v {
@@ -104,6 +118,7 @@ pub(crate) fn bind_all_mysql(mut q: MySqlQuery<'_>, params: Vec<Value>) -> MySql
     q
 }
 
+#[cfg(feature = "postgres")]
 pub(crate) fn bind_all_pg<'q>(
     mut q: PgQuery<'q>,
     params: Vec<Value>,
@@ -140,6 +155,7 @@ fn decode_err(col: &str, e: sqlx::Error) -> DbError {
     DbError::Decode(format!("column {col}: {e}"))
 }
 
+#[cfg(feature = "mysql")]
 pub(crate) fn mysql_row(row: &sqlx::mysql::MySqlRow) -> Result<Vec<Value>, DbError> {
     (0..row.len())
         .map(|i| {
@@ -208,6 +224,7 @@ pub(crate) fn mysql_row(row: &sqlx::mysql::MySqlRow) -> Result<Vec<Value>, DbErr
         .collect()
 }
 
+#[cfg(feature = "postgres")]
 pub(crate) fn pg_row(row: &sqlx::postgres::PgRow) -> Result<Vec<Value>, DbError> {
     (0..row.len())
         .map(|i| {

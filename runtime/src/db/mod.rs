@@ -5,11 +5,13 @@
 //! the fastest shape. Reads are paged by key ([`Db::fetch_all`] with `LIMIT`), writes are
 //! multi-row statements (`db::write`, the sinks' plumbing).
 
+#[cfg(feature = "postgres")]
 mod copy;
 pub mod ddl;
 mod decode;
 pub mod lock;
 pub(crate) mod scratch;
+#[cfg(feature = "sqlite")]
 mod sqlite_fast;
 mod url;
 // Batched writes are the sinks' plumbing; public (hidden) only because the runtime's own
@@ -151,9 +153,14 @@ impl DbError {
     }
 }
 
+// Each driver is a cargo feature of the runtime (`sqlite`, `mysql`, `postgres`, all on by
+// default): a plugin that needs only some of them builds without the others.
 enum Conn {
+    #[cfg(feature = "sqlite")]
     Sqlite(sqlx::SqliteConnection),
+    #[cfg(feature = "mysql")]
     MySql(sqlx::MySqlConnection),
+    #[cfg(feature = "postgres")]
     Postgres(sqlx::PgConnection),
 }
 
@@ -195,8 +202,11 @@ impl std::fmt::Debug for Db {
 macro_rules! with_conn {
     ($db:expr, $c:ident => $body:expr) => {
         match &mut $db.conn {
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite($c) => $body,
+            #[cfg(feature = "mysql")]
             Conn::MySql($c) => $body,
+            #[cfg(feature = "postgres")]
             Conn::Postgres($c) => $body,
         }
     };
@@ -222,6 +232,7 @@ impl Db {
         };
         let statement_timeout = statement_timeout_from_env()?;
         let conn = match &url {
+            #[cfg(feature = "sqlite")]
             DbUrl::Sqlite { path } => {
                 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
                 let opts = match path {
@@ -239,6 +250,7 @@ impl Db {
                         .map_err(fail)?,
                 )
             }
+            #[cfg(feature = "mysql")]
             DbUrl::MySql(s) => {
                 use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
                 let mut opts = MySqlConnectOptions::new()
@@ -269,6 +281,7 @@ impl Db {
                         .map_err(fail)?,
                 )
             }
+            #[cfg(feature = "postgres")]
             DbUrl::Postgres(s) => {
                 use sqlx::postgres::{PgConnectOptions, PgSslMode};
                 let mut opts = PgConnectOptions::new()
@@ -297,6 +310,9 @@ impl Db {
                         .map_err(fail)?,
                 )
             }
+            // A driver this build left out.
+            #[allow(unreachable_patterns)]
+            _ => return Err(driver_missing(url.dialect())),
         };
         let mut db = Db {
             conn,
@@ -369,20 +385,26 @@ impl Db {
         params: Vec<Value>,
         types: Option<&[ColumnType]>,
     ) -> Result<u64, DbError> {
+        // Only PostgreSQL needs the types (typed NULLs).
+        #[cfg(not(feature = "postgres"))]
+        let _ = types;
         let limit = self.statement_timeout;
         let n = match &mut self.conn {
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(c) => {
                 let q = decode::bind_all_sqlite(sqlx::query(sql), params);
                 guarded(sql, limit, q.execute(&mut *c))
                     .await?
                     .rows_affected()
             }
+            #[cfg(feature = "mysql")]
             Conn::MySql(c) => {
                 let q = decode::bind_all_mysql(sqlx::query(sql), params);
                 guarded(sql, limit, q.execute(&mut *c))
                     .await?
                     .rows_affected()
             }
+            #[cfg(feature = "postgres")]
             Conn::Postgres(c) => {
                 let q = decode::bind_all_pg(sqlx::query(sql), params, types);
                 guarded(sql, limit, q.execute(&mut *c))
@@ -409,12 +431,15 @@ impl Db {
         let limit = self.statement_timeout;
         match &mut self.conn {
             // Stepped on the connection's own handle, without a channel per row.
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(c) => sqlite_fast::fetch_all(c, sql, &params, limit).await,
+            #[cfg(feature = "mysql")]
             Conn::MySql(c) => {
                 let q = decode::bind_all_mysql(sqlx::query(sql), params);
                 let rows = guarded(sql, limit, q.fetch_all(&mut *c)).await?;
                 rows.iter().map(decode::mysql_row).collect()
             }
+            #[cfg(feature = "postgres")]
             Conn::Postgres(c) => {
                 let q = decode::bind_all_pg(sqlx::query(sql), params, None);
                 let rows = guarded(sql, limit, q.fetch_all(&mut *c)).await?;
@@ -532,8 +557,10 @@ impl Db {
 }
 
 /// How long a server has to accept a connection.
+#[cfg(any(feature = "mysql", feature = "postgres"))]
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 
+#[cfg(any(feature = "mysql", feature = "postgres"))]
 async fn connect_timeout<T>(
     fut: impl std::future::Future<Output = Result<T, sqlx::Error>>,
 ) -> Result<T, sqlx::Error> {
@@ -544,6 +571,19 @@ async fn connect_timeout<T>(
             format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
         ))),
     }
+}
+
+/// The error for a URL of a database whose driver this build of the runtime left out (see
+/// the crate's cargo features).
+fn driver_missing(dialect: Dialect) -> DbError {
+    let (name, feature) = match dialect {
+        Dialect::Sqlite => ("SQLite", "sqlite"),
+        Dialect::MySql => ("MySQL", "mysql"),
+        Dialect::Postgres => ("PostgreSQL", "postgres"),
+    };
+    DbError::Url(format!(
+        "this plugin was built without {name} support: enable devlake's `{feature}` feature"
+    ))
 }
 
 /// Why a connection failed, in a few words: the OS's reason for network errors
@@ -613,9 +653,12 @@ fn is_timeout(e: &sqlx::Error) -> bool {
         // PostgreSQL: query_canceled, from statement_timeout.
         Some("57014") => db.message().contains("statement timeout"),
         // MariaDB: ER_STATEMENT_TIMEOUT (max_statement_time exceeded).
+        #[cfg(feature = "mysql")]
         _ => db
             .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
             .is_some_and(|m| m.number() == 1969),
+        #[cfg(not(feature = "mysql"))]
+        _ => false,
     }
 }
 
@@ -671,6 +714,38 @@ fn statement_context(sql: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::statement_context;
+
+    /// A build without a driver refuses its URLs with one line that says which cargo
+    /// feature brings it back (`scripts/test.sh` runs this with SQLite alone).
+    #[cfg(not(all(feature = "sqlite", feature = "mysql", feature = "postgres")))]
+    #[tokio::test]
+    async fn a_url_of_a_driver_left_out_says_which_feature_to_enable() {
+        for (url, feature, name) in [
+            ("sqlite:///tmp/devlake-no-driver.db", "sqlite", "SQLite"),
+            ("mysql://u:s3cret@127.0.0.1:1/lake", "mysql", "MySQL"),
+            (
+                "postgres://u:s3cret@127.0.0.1:1/lake",
+                "postgres",
+                "PostgreSQL",
+            ),
+        ] {
+            let enabled = match feature {
+                "sqlite" => cfg!(feature = "sqlite"),
+                "mysql" => cfg!(feature = "mysql"),
+                _ => cfg!(feature = "postgres"),
+            };
+            if enabled {
+                continue;
+            }
+            let err = super::Db::connect(url).await.unwrap_err().to_string();
+            assert_eq!(
+                err,
+                format!(
+                    "this plugin was built without {name} support: enable devlake's `{feature}` feature"
+                )
+            );
+        }
+    }
 
     /// Issue 12 item 10: the operation and the table, not six column names; no panic
     /// inside a multi-byte character.

@@ -272,6 +272,7 @@ impl Db {
         let limit = self.statement_timeout;
         match &mut self.conn {
             Conn::Sqlite(c) => insert(c, sql, rows, limit).await,
+            #[allow(unreachable_patterns)] // a build with SQLite alone
             _ => Err(DbError::Decode(format!(
                 "the SQLite write path was used on {}",
                 self.url.redacted()

@@ -29,6 +29,7 @@ pub struct InsertPlan {
     head: String,
     tail: String,
     sql_cache: HashMap<usize, String>,
+    #[cfg(feature = "postgres")]
     bulk: super::copy::PgBulk,
 }
 
@@ -100,6 +101,7 @@ impl InsertPlan {
             head,
             tail,
             sql_cache: HashMap::new(),
+            #[cfg(feature = "postgres")]
             bulk: Default::default(),
         }
     }
@@ -156,13 +158,17 @@ impl InsertPlan {
             rows = dedup_last(rows, &self.key_idx);
         }
         let n = rows.len();
+        #[cfg(feature = "sqlite")]
         if self.dialect == Dialect::Sqlite {
             return self.write_sqlite(db, &rows).await;
         }
-        let (table, cols, on_conflict) = (&self.table, &self.columns, self.on_conflict);
-        let bulk = (self.bulk).write(db, table, cols, on_conflict, &self.tail, &rows);
-        if let Some(n) = bulk.await.map_err(|e| batch_error(table, n, e))? {
-            return Ok(n);
+        #[cfg(feature = "postgres")]
+        {
+            let (table, cols, on_conflict) = (&self.table, &self.columns, self.on_conflict);
+            let bulk = (self.bulk).write(db, table, cols, on_conflict, &self.tail, &rows);
+            if let Some(n) = bulk.await.map_err(|e| batch_error(table, n, e))? {
+                return Ok(n);
+            }
         }
         let per = self.rows_per_statement();
         let mut it = rows.into_iter().peekable();
@@ -187,6 +193,7 @@ impl InsertPlan {
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl InsertPlan {
     /// SQLite: one single-row statement stepped per row, the batch in one savepoint (see
     /// `db::sqlite_fast`); no deduplication needed, rows apply in order.

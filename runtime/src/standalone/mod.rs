@@ -92,6 +92,7 @@ pub struct SubtaskRun {
 
 /// Runs the given subtasks of a stream in order through [`PluginHost::run_subtask`],
 /// with a fresh [`Progress`] from `progress` for each and `done` called after each.
+#[cfg(feature = "testing")] // the testing kit's assert_stream_run is its only caller
 pub(crate) async fn run_stream<P: Plugin>(
     host: &PluginHost<P>,
     stream: &str,

@@ -1,5 +1,5 @@
 //! HTTP fixtures: recorded responses replayed by a local server, so a plugin's tests
-//! never touch the real service (feature `fixtures`).
+//! never touch the real service (feature `testing`).
 //!
 //! A fixture is a JSON file `fixtures/<name>.json` holding `{"status", "headers", "body"}`
 //! (`body` is served as JSON; `body_text` instead serves a string as is). Its name is

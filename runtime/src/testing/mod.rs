@@ -1,6 +1,12 @@
 //! The testing kit: what pydevlake's `pydevlake.testing` offers, in Rust, plus fresh
 //! databases and HTTP fixtures for tests.
 //!
+//! The kit is behind the `testing` cargo feature, so that plugin binaries do not carry it:
+//! a plugin enables it for its tests only,
+//! `[dev-dependencies] devlake = { version = "0.1", features = ["testing"] }`. Fresh
+//! databases ([`TestDatabase`]) and the conformance checks are always compiled: the
+//! plugin binary's `standalone conformance` (what `cargo devlake test` runs) uses them.
+//!
 //! - [`ContextBuilder`]: a subtask context with test defaults;
 //! - [`assert_stream_convert`]: a raw record extracts and converts into the expected
 //!   domain rows;
@@ -14,7 +20,7 @@
 //! - [`TestDatabase`]: a fresh SQLite, MariaDB/MySQL or PostgreSQL database per test;
 //! - [`DataFlowTester`]: DevLake's e2e data-flow tester (CSV fixtures in, one subtask,
 //!   tables compared with snapshot CSVs);
-//! - `FixtureServer` (feature `fixtures`): recorded HTTP responses on 127.0.0.1.
+//! - `FixtureServer`: recorded HTTP responses on 127.0.0.1.
 //!
 //! ```no_run
 //! # use devlake::prelude::*;
@@ -39,23 +45,29 @@
 //! }
 //! ```
 
+#[cfg(feature = "testing")]
 mod asserts;
+#[cfg(feature = "testing")]
 mod context;
+#[cfg(feature = "testing")]
 pub mod dataflow;
 pub mod db;
-#[cfg(feature = "fixtures")]
+#[cfg(feature = "testing")]
 mod fixtures;
 
+#[cfg(feature = "testing")]
 pub use asserts::{
     assert_plugin_run, assert_stream_convert, assert_stream_convert_with, assert_stream_run,
     assert_valid_plugin, stream_convert, PluginRun, PluginRunner, StreamRun,
 };
+#[cfg(feature = "testing")]
 pub use context::{
     host, plugin_meta, ConnectionInput, ContextBuilder, ScopeConfigInput, ScopeInput,
     TEST_CONNECTION_ID, TEST_CONNECTION_NAME, TEST_SCOPE_CONFIG_ID, TEST_SCOPE_CONFIG_NAME,
     TEST_SCOPE_ID, TEST_SCOPE_NAME,
 };
+#[cfg(feature = "testing")]
 pub use dataflow::{DataFlowTester, TableOptions};
 pub use db::{ci, Backend, TestDatabase, SKIP_LOG_ENV};
-#[cfg(feature = "fixtures")]
+#[cfg(feature = "testing")]
 pub use fixtures::{fixture_name, Fixture, FixtureServer, FixtureServerBuilder, Fixtures};

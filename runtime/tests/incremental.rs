@@ -570,10 +570,18 @@ async fn incremental_runs_keep_the_statistics_of_the_full_run_postgres() {
     take_seen();
     let four = json!({"issues": [["a", "A"], ["b", "B"], ["c", "C"], ["d", "D"]]});
     run_all(url, four).await;
-    assert_eq!(analyzed_rows(url).await, 4.0, "the full run's convert analyzes");
+    assert_eq!(
+        analyzed_rows(url).await,
+        4.0,
+        "the full run's convert analyzes"
+    );
     let changed = json!({"issues": [["e", "E"]], "incremental": true});
     assert_eq!(run_all(url, changed).await, vec![1, 1, 1, 2, 2, 2]);
-    assert_eq!(analyzed_rows(url).await, 4.0, "no ANALYZE on the incremental run");
+    assert_eq!(
+        analyzed_rows(url).await,
+        4.0,
+        "no ANALYZE on the incremental run"
+    );
     let all = json!({"issues": [["a", "A"], ["b", "B"], ["c", "C"], ["d", "D"], ["e", "E"]]});
     run_all(url, all).await;
     assert_eq!(analyzed_rows(url).await, 5.0, "a full run analyzes again");

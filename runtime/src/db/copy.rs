@@ -244,6 +244,8 @@ impl PgBulk {
     /// [`OnConflict::Error`], `unnest` and `tail` (the plan's `ON CONFLICT` clause) for
     /// [`OnConflict::Update`]. `Ok(None)` when the bulk path declines the batch (too
     /// small, a type it cannot encode) and nothing was sent.
+    // In a build with PostgreSQL alone, `Conn::Postgres` is the only connection.
+    #[allow(irrefutable_let_patterns)]
     pub(crate) async fn write(
         &mut self,
         db: &mut Db,
@@ -269,7 +271,6 @@ impl PgBulk {
             return Ok(None);
         };
         let limit = db.statement_timeout;
-        #[allow(irrefutable_let_patterns)] // a build with PostgreSQL alone
         let Conn::Postgres(conn) = &mut db.conn else {
             return Ok(None);
         };

@@ -2,6 +2,10 @@
 //! runs them through the plugin binary (`<binary> standalone conformance`), and
 //! [`assert_valid_plugin`](crate::testing::assert_valid_plugin) runs the static ones in a test.
 
+// The testing kit's items exist with the `testing` feature only (docs.rs documents all
+// features); without it, links to them have nothing to point at.
+#![cfg_attr(not(feature = "testing"), allow(rustdoc::broken_intra_doc_links))]
+
 use super::rules;
 use crate::db::scratch::TestDatabase;
 use crate::db::Db;

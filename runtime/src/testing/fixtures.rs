@@ -263,7 +263,7 @@ impl FixtureServerBuilder {
     /// Names fixtures after the path and only these query keys (`["page", "boardId"]`):
     /// other keys, like a volatile `updatedSince`, are left out of the name of a recorded
     /// fixture and do not choose the fixture served. A fixture named after the request's
-    /// whole query is still served first when there is one (see the [module](self) docs).
+    /// whole query is still served first when there is one (see the [`testing`](crate::testing) docs).
     /// With [`ignore_query_keys`](Self::ignore_query_keys) too, a key must be listed here
     /// and not there.
     ///
@@ -372,7 +372,7 @@ impl FixtureServerBuilder {
     }
 }
 
-/// A local HTTP server replaying fixtures (see the [module](self) docs).
+/// A local HTTP server replaying fixtures (see the [`testing`](crate::testing) docs).
 pub struct FixtureServer {
     url: String,
     shared: Arc<Shared>,

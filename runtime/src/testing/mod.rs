@@ -45,6 +45,10 @@
 //! }
 //! ```
 
+// The testing kit's items exist with the `testing` feature only (docs.rs documents all
+// features); without it, links to them have nothing to point at.
+#![cfg_attr(not(feature = "testing"), allow(rustdoc::broken_intra_doc_links))]
+
 #[cfg(feature = "testing")]
 mod asserts;
 #[cfg(feature = "testing")]

@@ -19,6 +19,9 @@ cargo test -q -p devlake --no-default-features --features sqlite --lib db::
 for drivers in mysql postgres mysql,postgres; do
     cargo clippy -q -p devlake --no-default-features --features "$drivers" --lib -- -D warnings
 done
+echo "== rustdoc: the runtime's docs, with and without the testing kit"
+RUSTDOCFLAGS="-D warnings" cargo doc -q -p devlake --no-deps
+RUSTDOCFLAGS="-D warnings" cargo doc -q -p devlake --no-deps --features testing
 echo "== cargo test"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -79,8 +79,5 @@ fn a_new_plugin_builds_passes_its_tests_and_answers_plugin_info() {
         .iter()
         .filter_map(|m| m["table_name"].as_str())
         .collect();
-    assert_eq!(
-        tables,
-        ["_tool_acme_ci_acmecipipelines", "_tool_acme_ci_acmecijobs"]
-    );
+    assert_eq!(tables, ["_tool_acme_ci_pipelines", "_tool_acme_ci_jobs"]);
 }

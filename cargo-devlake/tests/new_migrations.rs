@@ -87,9 +87,7 @@ fn migration_add_extends_a_new_plugin() {
     let added = &files[1];
     assert!(added.0.ends_with("_add_attempts.rs"), "{files:?}");
     assert!(
-        added
-            .1
-            .contains("\"_tool_acme_acmepipelines\", \"attempts\""),
+        added.1.contains("\"_tool_acme_pipelines\", \"attempts\""),
         "{}",
         added.1
     );

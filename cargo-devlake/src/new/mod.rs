@@ -86,7 +86,6 @@ pub fn run(args: NewArgs) -> anyhow::Result<()> {
         crate_name: name.crate_name.clone(),
         ident: name.ident.clone(),
         pascal: name.pascal.clone(),
-        lower: name.pascal.to_lowercase(),
         title: name.title.clone(),
         version: chrono::Utc::now().format("%Y%m%d%H%M%S").to_string(),
         devlake_dependency: runtime.toml_value(),

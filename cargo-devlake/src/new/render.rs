@@ -18,9 +18,6 @@ pub struct Vars {
     pub ident: String,
     /// Type-name prefix: `AcmeCi`.
     pub pascal: String,
-    /// The prefix lowercased, as tool table names spell it: `acmeci`
-    /// (`_tool_acme_ci_acmeciconnections`).
-    pub lower: String,
     /// For prose: `Acme Ci`.
     pub title: String,
     /// The initial migration's version, `YYYYMMDDhhmmss` (UTC).

@@ -104,7 +104,7 @@ fn a_failing_plugin_test_gives_a_failed_published_scan_without_the_secret() {
         );
         // The scan's lines come first; main's error line stays last.
         assert!(
-            err.trim_end().ends_with("error: 1 of 14 checks failed"),
+            err.trim_end().ends_with("error: 1 of 15 checks failed"),
             "{err}"
         );
         let (json, html) = written_scan(&out);

@@ -159,7 +159,13 @@ pub(crate) async fn prepare<P: Plugin, S: Stream<P>>(
 /// per 100k-row table on PostgreSQL, most of a 1% incremental extract) buys nothing; the
 /// servers' own auto-analyze follows the table as it grows.
 fn statistics_are_current<P: Plugin>(ctx: &Context<P>) -> bool {
-    ctx.incremental() && ctx.watermark.is_some()
+    resume_after(ctx).is_some()
+}
+
+/// The raw id an incremental run resumes after: its last successful run's watermark
+/// (`None` on a full or first run, which reads everything).
+fn resume_after<P: Plugin>(ctx: &Context<P>) -> Option<i64> {
+    ctx.incremental().then_some(ctx.watermark).flatten()
 }
 
 /// [`prepare`] for a substream's collect: also the parent's tool table it pages through.
@@ -225,7 +231,7 @@ pub(crate) async fn collect_substream<P: Plugin, S: Substream<P>>(
     let pending = pending_params(&params);
     let dialect = db.dialect();
     let parent_desc = <S::Parent as Stream<P>>::ToolModel::descriptor();
-    let after = ctx.incremental().then_some(ctx.watermark).flatten();
+    let after = resume_after(ctx);
     let mut watermark = after;
     let mut pager = ToolPager::new(parent_desc, dialect, ctx.connection_id(), params, after)?;
     let mut pending_rows: Vec<Vec<Value>> = Vec::new();
@@ -394,7 +400,7 @@ pub(crate) async fn convert<P: Plugin, S: Stream<P>>(
         }
     }
     let desc = S::ToolModel::descriptor();
-    let after = ctx.incremental().then_some(ctx.watermark).flatten();
+    let after = resume_after(ctx);
     let mut watermark = after;
     let mut pager = ToolPager::new(desc, dialect, ctx.connection_id(), params, after)?;
     let mut sink = DomainSink::new(dialect, &name, ctx.connection_id(), &models);

@@ -92,9 +92,26 @@ impl Stream<ConcPlugin> for Records {
             .get("from")
             .and_then(|v| v.as_u64())
             .unwrap_or(0);
+        // `options.shared`: ids without the scope, the same in every scope; `options.distinct`:
+        // ids repeat after this many records.
+        let owner = match ctx.options.get("shared") {
+            Some(_) => "shared",
+            None => ctx.scope.id.as_str(),
+        };
+        let distinct = ctx
+            .options
+            .get("distinct")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(u64::MAX);
+        // `options.meet_at`: the record after which the collection meets the other side.
+        let meet_at = ctx
+            .options
+            .get("meet_at")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0);
         for i in 0..count {
             out.push(
-                json!({"id": item_id(&ctx.scope.id, from + i), "prevState": ctx.state().cloned()}),
+                json!({"id": item_id(owner, (from + i) % distinct), "prevState": ctx.state().cloned()}),
             )
             .await?;
             // `options.meet`: how many times to meet the other side, inside the collection.
@@ -103,7 +120,7 @@ impl Stream<ConcPlugin> for Records {
                 .get("meet")
                 .and_then(|v| v.as_u64())
                 .unwrap_or(0);
-            if i == 0 && meet > 0 {
+            if i == meet_at && meet > 0 {
                 let barrier = MEET.with(|m| m.borrow().clone()).expect("a barrier");
                 for _ in 0..meet {
                     barrier.wait().await;
@@ -844,4 +861,147 @@ async fn substream_state_is_deterministic() {
         .unwrap();
     let state: serde_json::Value = serde_json::from_str(&text(&states[0][0]).unwrap()).unwrap();
     assert_eq!(state, json!({"parent": item_id("s", 3)}));
+}
+
+/// What a collect writes stays out of sight until it succeeds, and writing it holds no lock
+/// that keeps other runs out: halfway through a full collect of `p1` (1,500 of 2,000
+/// records, so a batch has been written), another connection still reads `p1`'s previous
+/// rows only, and a collect of `p2` runs to its end. On SQLite that takes the collect's own
+/// temporary table: a transaction held through the collection would keep `p2` waiting on
+/// the file's one write lock (and this test with it) until the busy timeout.
+async fn a_collect_in_progress(backend: Backend) {
+    let Some(tdb) = TestDatabase::create(backend, "inprogress").await else {
+        return;
+    };
+    let h = host("conc");
+    let url = tdb.url.as_str();
+    let raw = "_raw_conc_records";
+    run(&h, url, Verb::Collect, "p1", json!({"count": 3}))
+        .await
+        .unwrap();
+    let p1_rows = |params: Vec<String>| params.iter().filter(|p| p.contains("\"p1\"")).count();
+    let other_side = async {
+        let barrier = MEET.with(|m| m.borrow().clone()).expect("a barrier");
+        barrier.wait().await;
+        let seen = p1_rows(column(url, raw, "params").await);
+        let p2 = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            run(&h, url, Verb::Collect, "p2", json!({"count": 4})),
+        )
+        .await;
+        barrier.wait().await;
+        (seen, p2)
+    };
+    let (p1, (seen, p2)) = meeting(
+        run(
+            &h,
+            url,
+            Verb::Collect,
+            "p1",
+            json!({"count": 2000, "meet": 2, "meet_at": 1500}),
+        ),
+        other_side,
+    )
+    .await;
+    p1.unwrap();
+    assert_eq!(
+        seen, 3,
+        "p1's rows halfway through its collect on {backend:?}"
+    );
+    p2.unwrap_or_else(|_| panic!("p2's collect waited for p1's on {backend:?}"))
+        .unwrap();
+    let params = column(url, raw, "params").await;
+    assert_eq!(p1_rows(params.clone()), 2000, "on {backend:?}");
+    assert_eq!(params.len(), 2004, "on {backend:?}");
+}
+
+#[tokio::test]
+async fn a_collect_in_progress_is_invisible_and_holds_no_one_up_sqlite() {
+    a_collect_in_progress(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn a_collect_in_progress_is_invisible_and_holds_no_one_up_mariadb() {
+    a_collect_in_progress(Backend::MySql).await
+}
+#[tokio::test]
+async fn a_collect_in_progress_is_invisible_and_holds_no_one_up_postgres() {
+    a_collect_in_progress(Backend::Postgres).await
+}
+
+/// A full extract and convert write their rows as new ones (PostgreSQL: `COPY`, see
+/// `InsertPlan::assume_fresh_keys`), yet keys another scope's rows hold, and keys a source
+/// gives twice in batches of their own, are upserted as before: the last row wins.
+async fn keys_held_elsewhere(backend: Backend) {
+    let Some(tdb) = TestDatabase::create(backend, "freshkeys").await else {
+        return;
+    };
+    let h = host("conc");
+    let url = tdb.url.as_str();
+    let table = Record::descriptor().table;
+    // Two scopes of the same ids: the second scope's full extract meets the first's rows.
+    for scope in ["p1", "p2"] {
+        let shared = json!({"count": 300, "shared": true});
+        for verb in Verb::ALL {
+            run(&h, url, verb, scope, shared.clone())
+                .await
+                .unwrap_or_else(|e| panic!("{verb:?} {scope} on {backend:?}: {e}"));
+        }
+    }
+    let mut db = tdb.connect().await;
+    assert_eq!(db.count(table, None).await.unwrap(), 300, "on {backend:?}");
+    let owners = column(url, table, "_raw_data_params").await;
+    assert!(
+        owners.iter().all(|p| p.contains("\"p2\"")),
+        "the last scope's rows win on {backend:?}"
+    );
+    // One scope whose source repeats ids across batches: 1,500 records of 1,200 ids.
+    let repeated = json!({"count": 1500, "distinct": 1200});
+    for verb in Verb::ALL {
+        run(&h, url, verb, "p3", repeated.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{verb:?} p3 on {backend:?}: {e}"));
+    }
+    let p3 = column(url, table, "_raw_data_params")
+        .await
+        .iter()
+        .filter(|p| p.contains("\"p3\""))
+        .count();
+    assert_eq!(p3, 1200, "on {backend:?}");
+    // The extract of the repeated ids kept the last raw row of each.
+    let last: Vec<devlake::model::Value> = db
+        .fetch_all(
+            &format!(
+                "SELECT _raw_data_id FROM {table} WHERE id = '{}'",
+                item_id("p3", 0)
+            ),
+            vec![],
+        )
+        .await
+        .unwrap()
+        .remove(0);
+    let newest: Vec<devlake::model::Value> = db
+        .fetch_all(
+            &format!(
+                "SELECT MAX(id) FROM _raw_conc_records WHERE data LIKE '%{}\"%'",
+                item_id("p3", 0)
+            ),
+            vec![],
+        )
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(last, newest, "on {backend:?}");
+}
+
+#[tokio::test]
+async fn keys_held_by_other_scopes_or_given_twice_are_upserted_sqlite() {
+    keys_held_elsewhere(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn keys_held_by_other_scopes_or_given_twice_are_upserted_mariadb() {
+    keys_held_elsewhere(Backend::MySql).await
+}
+#[tokio::test]
+async fn keys_held_by_other_scopes_or_given_twice_are_upserted_postgres() {
+    keys_held_elsewhere(Backend::Postgres).await
 }

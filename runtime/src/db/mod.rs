@@ -357,6 +357,12 @@ impl Db {
         self.statement_timeout
     }
 
+    /// The URL the connection was opened with, password included (a second connection of
+    /// the same run opens it).
+    pub(crate) fn url(&self) -> &DbUrl {
+        &self.url
+    }
+
     /// The SQL dialect.
     pub fn dialect(&self) -> Dialect {
         self.url.dialect()

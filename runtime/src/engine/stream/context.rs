@@ -23,6 +23,11 @@ pub struct Context<P: Plugin> {
     pub(crate) input: std::sync::Mutex<Option<std::sync::Arc<Json>>>,
     /// What [`Plugin::prepare`] returned for this task.
     pub(crate) prepared: Prepared,
+    /// Whether the rows a full extract or convert writes have keys not in their tables yet
+    /// (it deleted the scope's rows first), so PostgreSQL can `COPY` them instead of
+    /// upserting; the runner turns it off and runs the subtask again when a key was there
+    /// after all (see `runner::run_locked`).
+    pub(crate) fresh_keys: std::sync::atomic::AtomicBool,
 }
 
 impl<P: Plugin> std::fmt::Debug for Context<P> {
@@ -56,7 +61,13 @@ impl<P: Plugin> Context<P> {
             watermark: None,
             input: Default::default(),
             prepared: Prepared::none(),
+            fresh_keys: Default::default(),
         }
+    }
+
+    /// See the `fresh_keys` field.
+    pub(crate) fn fresh_keys(&self) -> bool {
+        self.fresh_keys.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The plugin's name.

@@ -38,6 +38,7 @@
 mod context;
 mod gojson;
 mod layout;
+mod pages;
 mod progress;
 mod runner;
 mod sink;

@@ -289,6 +289,15 @@ impl DomainSink {
         ))
     }
 
+    /// [`InsertPlan::assume_fresh_keys`] for the tables of the models `keep` accepts.
+    pub(crate) fn assume_fresh_keys(&mut self, keep: impl Fn(&'static ModelDescriptor) -> bool) {
+        for t in &mut self.tables {
+            if keep(t.layout.descriptor()) {
+                t.plan.assume_fresh_keys();
+            }
+        }
+    }
+
     pub(crate) fn pending(&self) -> usize {
         self.tables.iter().map(|t| t.rows.len()).sum()
     }

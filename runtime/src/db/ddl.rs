@@ -220,7 +220,15 @@ pub async fn ensure_raw_table(db: &mut Db, table: &str) -> Result<(), DbError> {
     if db.has_table(table).await? {
         return Ok(());
     }
-    let d = db.dialect();
+    let sql = raw_table_sql(db.dialect(), table, false);
+    create_if_missing(db, table, &sql).await?;
+    create_index(db, table, "params").await
+}
+
+/// The `CREATE TABLE` of a raw table (DevLake's `id`, `params`, `data`, `url`, `input`,
+/// `created_at`); `temporary`: a table of the connection alone, as a collect writes
+/// before its rows replace the scope's.
+pub(crate) fn raw_table_sql(d: Dialect, table: &str, temporary: bool) -> String {
     let q = |s: &str| d.quote(s);
     let (id, blob, dt, text) = match d {
         Dialect::Sqlite => ("INTEGER PRIMARY KEY", "blob", "datetime", "text"),
@@ -232,8 +240,9 @@ pub async fn ensure_raw_table(db: &mut Db, table: &str) -> Result<(), DbError> {
         ),
         Dialect::Postgres => ("bigserial PRIMARY KEY", "bytea", "timestamptz", "text"),
     };
-    let sql = format!(
-        "CREATE TABLE IF NOT EXISTS {} ({} {id}, {} varchar(255) NOT NULL, {} {blob} NOT NULL, {} {text}, {} {blob}, {} {dt} NOT NULL){}",
+    format!(
+        "CREATE {}TABLE IF NOT EXISTS {} ({} {id}, {} varchar(255) NOT NULL, {} {blob} NOT NULL, {} {text}, {} {blob}, {} {dt} NOT NULL){}",
+        if temporary { "TEMPORARY " } else { "" },
         q(table),
         q("id"),
         q("params"),
@@ -242,7 +251,5 @@ pub async fn ensure_raw_table(db: &mut Db, table: &str) -> Result<(), DbError> {
         q("input"),
         q("created_at"),
         if d == Dialect::MySql { " DEFAULT CHARSET=utf8mb4" } else { "" }
-    );
-    create_if_missing(db, table, &sql).await?;
-    create_index(db, table, "params").await
+    )
 }

@@ -3,7 +3,7 @@
 use super::layout::{Layout, Origin};
 use super::sink::{RawSink, RawTarget, RAW_COLUMNS};
 use super::{Context, DomainSink, ErasedStream, Progress, Stream, Substream};
-use crate::db::ddl::{create_index, ensure_raw_table, ensure_table};
+use crate::db::ddl::{create_index, ensure_raw_table, ensure_table, raw_table_sql};
 use crate::db::lock::{run_key, DdlLock, RunLock};
 use crate::db::write::{InsertPlan, OnConflict};
 use crate::db::{Db, Dialect};
@@ -1029,32 +1029,11 @@ async fn collect_and_swap<P: Plugin>(
         return collect_in_one_transaction(stream, ctx, db, progress, run_id, &raw, &params).await;
     }
     let collected = d.quote(COLLECTED_TABLE);
-    let (drop, create) = match d {
-        Dialect::MySql => (
-            format!("DROP TEMPORARY TABLE IF EXISTS {collected}"),
-            format!(
-                "CREATE TEMPORARY TABLE {collected} ({} bigint NOT NULL AUTO_INCREMENT PRIMARY KEY, {} varchar(255) NOT NULL, {} longblob NOT NULL, {} longtext, {} longblob, {} datetime(3) NOT NULL) DEFAULT CHARSET=utf8mb4",
-                d.quote("id"),
-                d.quote("params"),
-                d.quote("data"),
-                d.quote("url"),
-                d.quote("input"),
-                d.quote("created_at"),
-            ),
-        ),
-        _ => (
-            format!("DROP TABLE IF EXISTS temp.{collected}"),
-            format!(
-                "CREATE TEMP TABLE {collected} ({} INTEGER PRIMARY KEY, {} text NOT NULL, {} blob NOT NULL, {} text, {} blob, {} datetime NOT NULL)",
-                d.quote("id"),
-                d.quote("params"),
-                d.quote("data"),
-                d.quote("url"),
-                d.quote("input"),
-                d.quote("created_at"),
-            ),
-        ),
+    let drop = match d {
+        Dialect::MySql => format!("DROP TEMPORARY TABLE IF EXISTS {collected}"),
+        _ => format!("DROP TABLE IF EXISTS temp.{collected}"),
     };
+    let create = raw_table_sql(d, COLLECTED_TABLE, true);
     // A collect that failed on this connection dropped its table, but a panic might not.
     db.execute_raw(&drop).await?;
     db.execute_raw(&create).await?;

@@ -1005,3 +1005,76 @@ async fn keys_held_by_other_scopes_or_given_twice_are_upserted_mariadb() {
 async fn keys_held_by_other_scopes_or_given_twice_are_upserted_postgres() {
     keys_held_elsewhere(Backend::Postgres).await
 }
+
+/// A server at its connection limit still serves a run. Past their first page, extract and
+/// convert read ahead on a second connection (`stream::pages`) when the server gives them
+/// one, and on their one connection when it refuses: here the plugin's database user may
+/// hold one connection at a time (MariaDB `MAX_USER_CONNECTIONS 1`, PostgreSQL
+/// `CONNECTION LIMIT 1`), and 2,500 records take three pages.
+async fn one_connection_only(backend: Backend) {
+    let Some(tdb) = TestDatabase::create(backend, "onecx").await else {
+        return;
+    };
+    let (scheme, rest) = tdb.url.split_once("://").unwrap();
+    let (_, host_and_db) = rest.split_once('@').unwrap();
+    let database = host_and_db.rsplit('/').next().unwrap().to_string();
+    let user = format!("u_{database}");
+    let mut admin = tdb.connect().await;
+    let setup = match backend {
+        Backend::MySql => vec![
+            format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw' WITH MAX_USER_CONNECTIONS 1"),
+            format!("GRANT ALL ON `{database}`.* TO '{user}'@'%'"),
+        ],
+        _ => vec![
+            format!("CREATE ROLE {user} LOGIN PASSWORD 'pw' CONNECTION LIMIT 1"),
+            format!("GRANT ALL ON SCHEMA public TO {user}"),
+        ],
+    };
+    for sql in setup {
+        admin.execute_raw(&sql).await.unwrap();
+    }
+    let url = format!("{scheme}://{user}:pw@{host_and_db}");
+    // The limit holds: a second connection of the user is refused while one is open.
+    let first = devlake::db::Db::connect(&url).await.unwrap();
+    assert!(
+        devlake::db::Db::connect(&url).await.is_err(),
+        "a second connection on {backend:?}"
+    );
+    drop(first);
+    let h = host("conc");
+    let mut outcome = Ok(());
+    for verb in Verb::ALL {
+        // The server may take a moment to count the closed connection out.
+        for attempt in 0..50 {
+            outcome = run(&h, &url, verb, "p1", json!({"count": 2500})).await;
+            match &outcome {
+                Err(e) if attempt < 49 && e.to_string().contains("cannot connect") => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                _ => break,
+            }
+        }
+        if outcome.is_err() {
+            break;
+        }
+    }
+    let count = admin.count("cicd_pipelines", None).await;
+    let cleanup = match backend {
+        Backend::MySql => vec![format!("DROP USER '{user}'@'%'")],
+        _ => vec![format!("DROP OWNED BY {user}"), format!("DROP ROLE {user}")],
+    };
+    for sql in cleanup {
+        admin.execute_raw(&sql).await.unwrap();
+    }
+    outcome.unwrap_or_else(|e| panic!("on {backend:?}: {e}"));
+    assert_eq!(count.unwrap(), 2500, "on {backend:?}");
+}
+
+#[tokio::test]
+async fn a_server_at_its_connection_limit_still_serves_the_run_mariadb() {
+    one_connection_only(Backend::MySql).await
+}
+#[tokio::test]
+async fn a_server_at_its_connection_limit_still_serves_the_run_postgres() {
+    one_connection_only(Backend::Postgres).await
+}

@@ -115,10 +115,18 @@ impl KeysetPages {
         match page.last() {
             Some(row) if page.len() == PAGE => {
                 let key = self.query.key_of(row);
-                if db.dialect() != Dialect::Sqlite {
-                    self.ahead = Some(read_ahead(db, self.query.clone(), key).await?);
-                } else {
+                if db.dialect() == Dialect::Sqlite {
                     self.last = Some(key);
+                    return Ok(page);
+                }
+                match read_ahead(db, self.query.clone(), key.clone()).await {
+                    Ok(ahead) => self.ahead = Some(ahead),
+                    // A server at its connection limit still serves the run: it reads
+                    // on the one connection, as before.
+                    Err(e) => {
+                        tracing::debug!("reading on one connection (no second one: {e})");
+                        self.last = Some(key);
+                    }
                 }
             }
             _ => self.done = true,

@@ -97,6 +97,24 @@ fn check_object<M: Model>(raw: &Json) -> Result<(), ModelError> {
     }
 }
 
+/// `Deref`/`DerefMut` of a wrapper to the plugin's fields it carries (`inner`).
+macro_rules! derefs_to_inner {
+    ($wrapper:ident) => {
+        impl<T> Deref for $wrapper<T> {
+            type Target = T;
+            fn deref(&self) -> &T {
+                &self.inner
+            }
+        }
+
+        impl<T> DerefMut for $wrapper<T> {
+            fn deref_mut(&mut self) -> &mut T {
+                &mut self.inner
+            }
+        }
+    };
+}
+
 /// A connection: the plugin's fields (`C`) plus `id`, `name`, `proxy` and timestamps.
 /// Derefs to `C`.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,18 +133,7 @@ pub struct Connection<C> {
     pub inner: C,
 }
 
-impl<C> Deref for Connection<C> {
-    type Target = C;
-    fn deref(&self) -> &C {
-        &self.inner
-    }
-}
-
-impl<C> DerefMut for Connection<C> {
-    fn deref_mut(&mut self) -> &mut C {
-        &mut self.inner
-    }
-}
+derefs_to_inner!(Connection);
 
 impl<C: Model> Connection<C> {
     /// A connection with an id and name.
@@ -183,18 +190,7 @@ pub struct Scope<S> {
     pub inner: S,
 }
 
-impl<S> Deref for Scope<S> {
-    type Target = S;
-    fn deref(&self) -> &S {
-        &self.inner
-    }
-}
-
-impl<S> DerefMut for Scope<S> {
-    fn deref_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-}
+derefs_to_inner!(Scope);
 
 impl<S: Model> Scope<S> {
     /// A scope with an id and name, as `remote_scopes` returns them.
@@ -275,18 +271,7 @@ pub struct ScopeConfig<SC> {
     pub inner: SC,
 }
 
-impl<SC> Deref for ScopeConfig<SC> {
-    type Target = SC;
-    fn deref(&self) -> &SC {
-        &self.inner
-    }
-}
-
-impl<SC> DerefMut for ScopeConfig<SC> {
-    fn deref_mut(&mut self) -> &mut SC {
-        &mut self.inner
-    }
-}
+derefs_to_inner!(ScopeConfig);
 
 impl<SC: Model> ScopeConfig<SC> {
     /// A scope config with default name and every entity.

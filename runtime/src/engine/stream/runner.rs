@@ -234,13 +234,15 @@ pub(crate) async fn analyze(db: &mut Db, table: &str, columns: &[&str]) -> Resul
     Ok(())
 }
 
-pub(crate) async fn collect<P: Plugin, S: Stream<P>>(
-    stream: &S,
+/// The sink a collect of `stream` writes its raw rows through: into [`collect_table`],
+/// under the scope's params.
+fn collect_sink<'a, P: Plugin>(
     ctx: &Context<P>,
-    db: &mut Db,
-    progress: &mut Progress,
-) -> Result<Outcome> {
-    let raw = raw_table_name(&ctx.plugin_name, &stream.name());
+    stream: &str,
+    db: &'a mut Db,
+    progress: &'a mut Progress,
+) -> RawSink<'a> {
+    let raw = raw_table_name(&ctx.plugin_name, stream);
     let table = collect_table(db.dialect(), &raw);
     let plan = InsertPlan::new(
         db.dialect(),
@@ -248,7 +250,16 @@ pub(crate) async fn collect<P: Plugin, S: Stream<P>>(
         RAW_COLUMNS.to_vec(),
         OnConflict::Error,
     );
-    let mut sink = RawSink::writing(RawTarget { db, progress, plan }, ctx.raw_data_params());
+    RawSink::writing(RawTarget { db, progress, plan }, ctx.raw_data_params())
+}
+
+pub(crate) async fn collect<P: Plugin, S: Stream<P>>(
+    stream: &S,
+    ctx: &Context<P>,
+    db: &mut Db,
+    progress: &mut Progress,
+) -> Result<Outcome> {
+    let mut sink = collect_sink(ctx, &stream.name(), db, progress);
     stream.collect(ctx, &mut sink).await?;
     sink.flush().await?;
     Ok(Outcome::state(sink.into_state()))
@@ -263,7 +274,6 @@ pub(crate) async fn collect_substream<P: Plugin, S: Substream<P>>(
     db: &mut Db,
     progress: &mut Progress,
 ) -> Result<Outcome> {
-    let raw = raw_table_name(&ctx.plugin_name, &stream.name());
     let params = ctx.raw_data_params();
     let dialect = db.dialect();
     let parent_desc = <S::Parent as Stream<P>>::ToolModel::descriptor();
@@ -281,9 +291,7 @@ pub(crate) async fn collect_substream<P: Plugin, S: Substream<P>>(
     // concurrent fetches finish in.
     let mut state: Option<(usize, Json)> = None;
     let mut first = 0usize;
-    let table = collect_table(dialect, &raw);
-    let plan = InsertPlan::new(dialect, &table, RAW_COLUMNS.to_vec(), OnConflict::Error);
-    let mut sink = RawSink::writing(RawTarget { db, progress, plan }, params.clone());
+    let mut sink = collect_sink(ctx, &stream.name(), db, progress);
     loop {
         // Read one page of parents, then release the connection to fetch their children.
         let page: Vec<(Origin, <S::Parent as Stream<P>>::ToolModel)> = {
@@ -830,25 +838,26 @@ async fn complete_run(db: &mut Db, run_id: i64, outcome: &Outcome) -> Result<()>
 /// Whether a database error is a deadlock or serialization failure, after which the
 /// database has rolled the transaction back and running it again is right.
 fn is_retryable(e: &Error) -> bool {
-    let Error::Db(crate::db::DbError::Query { source, .. }) = e else {
-        return false;
-    };
-    let sqlx::Error::Database(db) = source else {
-        return false;
-    };
-    matches!(db.code().as_deref(), Some("40001") | Some("40P01"))
-        || db.message().contains("Deadlock found")
+    database_error(e).is_some_and(|db| {
+        matches!(db.code().as_deref(), Some("40001") | Some("40P01"))
+            || db.message().contains("Deadlock found")
+    })
 }
 
 /// Whether a database error is a duplicate key (PostgreSQL 23505).
 fn is_unique_violation(e: &Error) -> bool {
-    let Error::Db(crate::db::DbError::Query { source, .. }) = e else {
-        return false;
-    };
-    let sqlx::Error::Database(db) = source else {
-        return false;
-    };
-    db.kind() == sqlx::error::ErrorKind::UniqueViolation
+    database_error(e).is_some_and(|db| db.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
+/// The database's own error behind a failed statement, if that is what `e` is.
+fn database_error(e: &Error) -> Option<&dyn sqlx::error::DatabaseError> {
+    match e {
+        Error::Db(crate::db::DbError::Query {
+            source: sqlx::Error::Database(db),
+            ..
+        }) => Some(db.as_ref()),
+        _ => None,
+    }
 }
 
 /// Starts a transaction. On MySQL at READ COMMITTED: InnoDB's default REPEATABLE READ takes
@@ -1077,16 +1086,7 @@ async fn collect_in_one_transaction<P: Plugin>(
         };
         let outcome = stream.body(Verb::Collect, ctx, db, progress).await?;
         if let (false, Some(last)) = (ctx.incremental(), previous) {
-            let sql = format!(
-                "DELETE FROM {} WHERE {} AND {} <= {}",
-                d.quote(raw),
-                d.exact_eq("params", 1),
-                d.quote("id"),
-                p(d, 2)
-            );
-            let mut args = d.exact_params(Value::Text(params.to_string()));
-            args.push(Value::Int(last));
-            db.execute(&sql, args).await?;
+            delete_scope_raw_rows(db, raw, params, Some(last)).await?;
         }
         complete_run(db, run_id, &outcome).await?;
         db.commit().await.map_err(Error::from)
@@ -1096,6 +1096,29 @@ async fn collect_in_one_transaction<P: Plugin>(
         Ok(()) => Ok(()),
         Err(e) => Err(rollback_after(db, e).await),
     }
+}
+
+/// Deletes a scope's rows of a raw table (a full collect replaces them), or only those up
+/// to raw id `up_to`.
+async fn delete_scope_raw_rows(
+    db: &mut Db,
+    raw: &str,
+    params: &str,
+    up_to: Option<i64>,
+) -> Result<()> {
+    let d = db.dialect();
+    let mut sql = format!(
+        "DELETE FROM {} WHERE {}",
+        d.quote(raw),
+        d.exact_eq("params", 1)
+    );
+    let mut args = d.exact_params(Value::Text(params.to_string()));
+    if let Some(last) = up_to {
+        sql.push_str(&format!(" AND {} <= {}", d.quote("id"), p(d, 2)));
+        args.push(Value::Int(last));
+    }
+    db.execute(&sql, args).await?;
+    Ok(())
 }
 
 /// The final transaction of a collect on MySQL and SQLite: the collected rows, in the order
@@ -1110,11 +1133,6 @@ async fn swap(
     outcome: Outcome,
 ) -> Result<()> {
     let d = db.dialect();
-    let delete_old = format!(
-        "DELETE FROM {} WHERE {}",
-        d.quote(raw),
-        d.exact_eq("params", 1)
-    );
     let columns: Vec<String> = RAW_COLUMNS.iter().map(|c| d.quote(c.name)).collect();
     let move_rows = format!(
         "INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY {}",
@@ -1129,8 +1147,7 @@ async fn swap(
         begin(db).await?;
         let result = async {
             if !incremental {
-                db.execute(&delete_old, d.exact_params(Value::Text(params.to_string())))
-                    .await?;
+                delete_scope_raw_rows(db, raw, params, None).await?;
             }
             db.execute_raw(&move_rows).await?;
             complete_run(db, run_id, &outcome).await?;
